@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { basename } from 'node:path';
 import { EdgeError, describeError } from '../../errors.js';
 import { modelId, type Manifest, type TensorSpec } from '../bundle/manifest.js';
+import { modelBytes, type Bundle } from '../bundle/format.js';
 import { candidateSet, type CandidateSet } from '../features/candidates.js';
 import { compileFeatures, fillFeatures, type FeaturePlan, type StreamValue } from '../features/assemble.js';
 import { loadSession, type EngineOptions, type LoadedSession } from './session.js';
@@ -89,7 +90,7 @@ export class Scorer {
       const missing = loaded.inputs.find((i) => !this.plan!.inputs.some((p) => p.input === i.name));
       if (missing) throw new EdgeError('E_FEATURE_MAP', `the feature map does not say how to fill model input "${missing.name}"`);
     }
-    this.layout = modelLayout(loaded.inputs, loaded.outputs, manifest?.output.name, opts.rowShapes, widths);
+    this.layout = modelLayout(loaded.inputs, loaded.outputs, manifest?.output.name ?? opts.output, opts.rowShapes, widths);
     this.id = manifest ? modelId(manifest) : (opts.label ?? 'model');
   }
 
@@ -105,6 +106,11 @@ export class Scorer {
       throw e;
     }
     return s;
+  }
+
+  /** A decoded (and, on a device, signature-verified) bundle: its model, feature map and action space. */
+  static async fromBundle(b: Bundle, opts: EngineOptions = {}): Promise<Scorer> {
+    return Scorer.fromModel(modelBytes(b), b.manifest, opts);
   }
 
   /** A plain .onnx file (no manifest): inputBuffers/scoreBuffers only. */

@@ -33,6 +33,8 @@ export interface EngineOptions {
    * in the graph; the engine needs them to preallocate buffers. Rarely needed.
    */
   rowShapes?: Record<string, number[]>;
+  /** The output holding one reward per candidate, for models without a manifest (default: the first output). */
+  output?: string;
   /** Name used in logs and as `Scorer.id` when there is no manifest (e.g. the file name). */
   label?: string;
 }
