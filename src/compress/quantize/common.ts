@@ -1,0 +1,82 @@
+/**
+ * What the quantization passes share: the candidate nodes, weights as [K, N] matrices, the
+ * skipped-node record and `--exclude` matching.
+ */
+import type { IGraphProto, INodeProto, ModelProto } from '../onnx/proto.js';
+import { indexGraph, nodeLabel, type GraphIndex } from '../onnx/graph.js';
+import { convLayerOf, denseLayerOf, type ConvLayer, type DenseLayer } from '../onnx/shapes.js';
+import { tensorToFloat32 } from '../onnx/tensor.js';
+
+export interface SkippedNode {
+  node: string;
+  op: string;
+  reason: string;
+}
+
+export type Candidate = { kind: 'dense'; layer: DenseLayer; label: string } | { kind: 'conv'; layer: ConvLayer; label: string };
+
+/** Ops that carry weights worth quantizing; others are not candidates (and not "skipped"). */
+export const WEIGHT_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
+
+export function matchesExclude(n: INodeProto, exclude: string[]): boolean {
+  const label = nodeLabel(n);
+  return exclude.some((e) => e === label || e === n.name || e === n.opType);
+}
+
+/**
+ * Every MatMul/Gemm/Conv of the graph, classified: quantizable candidates, or skipped with a
+ * reason (activation × activation MatMuls are not weights and are not listed).
+ */
+export function findCandidates(g: IGraphProto, exclude: string[], idx: GraphIndex = indexGraph(g)): { candidates: Candidate[]; skipped: SkippedNode[] } {
+  const candidates: Candidate[] = [];
+  const skipped: SkippedNode[] = [];
+  for (const n of g.node ?? []) {
+    if (!WEIGHT_OPS.has(n.opType ?? '') || (n.domain ?? '') !== '') continue;
+    const label = nodeLabel(n);
+    if (n.opType === 'Conv') {
+      const c = convLayerOf(idx, n);
+      if (!c) {
+        if (idx.initializers.has(n.input?.[1] ?? '')) skipped.push({ node: label, op: 'Conv', reason: 'its weight or bias is not a plain constant tensor' });
+        continue;
+      }
+      if (matchesExclude(n, exclude)) skipped.push({ node: label, op: 'Conv', reason: 'excluded (--exclude)' });
+      else candidates.push({ kind: 'conv', layer: c, label });
+      continue;
+    }
+    const d = denseLayerOf(idx, n);
+    if (!d) {
+      // A MatMul of two activations (attention scores) has no weight: nothing to quantize.
+      const w = n.input?.[1] ?? '';
+      if (idx.initializers.has(w)) skipped.push({ node: label, op: n.opType ?? '', reason: 'weight is not 2-D, or Gemm uses alpha/beta/transA or a broadcast bias' });
+      continue;
+    }
+    if (matchesExclude(n, exclude)) skipped.push({ node: label, op: n.opType ?? '', reason: 'excluded (--exclude)' });
+    else candidates.push({ kind: 'dense', layer: d, label });
+  }
+  return { candidates, skipped };
+}
+
+/** The weight of a dense layer as a row-major [K, N] matrix (x·W orientation). */
+export function weightKN(l: DenseLayer): Float32Array {
+  const w = tensorToFloat32(l.weight);
+  if (!l.transposed) return w;
+  const K = l.inDim;
+  const N = l.outDim;
+  const out = new Float32Array(K * N);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[k * N + n] = w[n * K + k]!;
+  return out;
+}
+
+/** Count of float weights covered by each candidate (for the int8/int4 share in reports). */
+export function candidateWeights(c: Candidate): number {
+  return c.kind === 'dense' ? c.layer.inDim * c.layer.outDim : c.layer.dims.reduce((a, b) => a * b, 1);
+}
+
+export interface PassResult {
+  model: ModelProto;
+  quantized: string[];
+  skipped: SkippedNode[];
+  /** Weights now stored as int8 / int4 (counts of values). */
+  int8Weights: number;
+  int4Weights: number;
+}
