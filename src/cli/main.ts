@@ -16,6 +16,9 @@ const program = new Command('edgereward')
 
 const commands: Array<Promise<{ register: Register }>> = [
   // one line per subcommand file (keep sorted)
+  import('./bundle.js'),
+  import('./inspect.js'),
+  import('./keys.js'),
 ];
 
 async function main(): Promise<void> {

@@ -30,7 +30,8 @@ export interface GraphSignature {
   outputs: TensorSpec[];
 }
 
-function spec(v: OnnxNamespace.IValueInfoProto): TensorSpec {
+/** A graph input or output as a manifest `TensorSpec` (dynamic axes by name, unknown ones as `?`). */
+export function tensorSpecOf(v: OnnxNamespace.IValueInfoProto): TensorSpec {
   const tt = v.type?.tensorType;
   if (!tt) return { name: v.name ?? '', dtype: 'non-tensor', shape: [] };
   const shape = (tt.shape?.dim ?? []).map((d): number | string => {
@@ -55,7 +56,7 @@ export function graphSignature(bytes: Uint8Array, what = 'model'): GraphSignatur
   }
   const inits = new Set((g.initializer ?? []).map((t) => t.name));
   return {
-    inputs: (g.input ?? []).filter((v) => !inits.has(v.name)).map(spec),
-    outputs: (g.output ?? []).map(spec),
+    inputs: (g.input ?? []).filter((v) => !inits.has(v.name)).map(tensorSpecOf),
+    outputs: (g.output ?? []).map(tensorSpecOf),
   };
 }
