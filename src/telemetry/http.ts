@@ -1,0 +1,78 @@
+/**
+ * The loopback HTTP endpoint (node:http, no framework): `/metrics` (Prometheus text),
+ * `/healthz` (the process answers) and `/readyz` (model loaded, loop ticking within its
+ * deadline, streams fresh: 200 or 503 with the failing checks as JSON).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { registry } from './metrics.js';
+import { moduleLogger } from './log.js';
+import { describeError } from '../errors.js';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean | string | number>;
+}
+
+export interface TelemetryServerOptions {
+  host: string;
+  /** 0 = a free port. */
+  port: number;
+  readiness: () => Readiness;
+}
+
+export interface TelemetryServer {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const log = moduleLogger('http');
+
+export async function startTelemetryServer(o: TelemetryServerOptions): Promise<TelemetryServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    switch (path) {
+      case '/metrics':
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(describeError(e)),
+        );
+        return;
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
+        return;
+      case '/readyz': {
+        const r = o.readiness();
+        res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r) + '\n');
+        return;
+      }
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz, /readyz\n');
+    }
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e) => log.error({ err: describeError(e) }, 'telemetry HTTP server error'));
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
