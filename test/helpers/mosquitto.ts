@@ -78,7 +78,9 @@ export async function startMosquitto(t: Teardown, o: MosquittoOptions = {}): Pro
   const bin = mosquittoPath();
   const dir = mkdtempSync(join(tmpdir(), 'edgereward-mosq-'));
   const port = o.port ?? (await freePort());
-  const conf = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+  const conf = [`listener ${port} 127.0.0.1`, 'persistence false',
+    // as root, mosquitto drops to user "mosquitto", which cannot read our 0700 temp dir
+    ...(process.getuid?.() === 0 ? ['user root'] : []), 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
   if (o.tls) {
     conf.push(`cafile ${o.tls.ca}`, `certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`, `require_certificate ${o.tls.requireCertificate ? 'true' : 'false'}`);
   }

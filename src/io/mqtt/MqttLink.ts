@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { BehaviorSubject, Observable, Subject, filter, map, share, firstValueFrom, timeout as rxTimeout } from 'rxjs';
 import { describeError, EdgeError } from '../../errors.js';
-import { moduleLogger } from '../../telemetry/log.js';
+import { moduleLogger, rateLimitedLog } from '../../telemetry/log.js';
 import { counter, gauge } from '../../telemetry/metrics.js';
 import { account } from '../messages/accounting.js';
 import { decodeSensor, type SensorSample, type StreamSpec } from '../messages/sensor.js';
@@ -101,6 +101,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   private timer: NodeJS.Timeout | undefined;
   private statusExtra: Record<string, unknown>;
   private readonly log = moduleLogger('mqtt');
+  // a broker down for hours must not fill the journal: a few lines per minute per error kind
+  private readonly warn = rateLimitedLog(this.log, 60_000, 3);
 
   constructor(options: MqttLinkOptions) {
     super();
@@ -316,7 +318,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   private onError(err: Error): void {
-    this.log.warn({ url: this.opts.url, err: describeError(err), code: (err as { code?: unknown }).code }, 'MQTT connection error');
+    const code = (err as { code?: unknown }).code;
+    this.warn(`mqtt:${String(code ?? err.message)}`, { url: this.opts.url, err: describeError(err), code }, 'MQTT connection error; retrying with backoff');
     this.emit('error', err);
   }
 
