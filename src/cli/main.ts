@@ -16,9 +16,11 @@ const program = new Command('edgereward')
 
 const commands: Array<Promise<{ register: Register }>> = [
   // one line per subcommand file (keep sorted)
+  import('./bench.js'),
   import('./bundle.js'),
   import('./inspect.js'),
   import('./keys.js'),
+  import('./score.js'),
 ];
 
 async function main(): Promise<void> {

@@ -9,7 +9,8 @@ import { EdgeError, describeError } from '../../errors.js';
 import { moduleLogger } from '../../telemetry/log.js';
 import type { TensorSpec } from '../bundle/manifest.js';
 
-const logger = moduleLogger('engine');
+// Made per load (not hot), so a CLI that lowers the log level before loading is obeyed.
+const logger = () => moduleLogger('engine');
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -106,12 +107,12 @@ export async function loadSession(source: Uint8Array | string, opts: EngineOptio
       // the CPU attempt that follows tells which: only its error is the model's.
       if (provider === 'cpu') throw loadError(e, name);
       failed.push({ provider, reason: describeError(e) });
-      logger.warn({ provider, reason: describeError(e), model: name }, `execution provider ${provider} is not available; trying the next one`);
+      logger().warn({ provider, reason: describeError(e), model: name }, `execution provider ${provider} is not available; trying the next one`);
       continue;
     }
     const loaded: LoadedSession = { session, provider, inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) };
     const fellBack = provider !== wanted[0];
-    logger.info(
+    logger().info(
       { provider, requested: wanted, failed: failed.map((f) => f.provider), model: name, threads: opts.intraOpThreads ?? 1, optimization: opts.graphOptimization ?? 'all' },
       fellBack ? `model ${name} runs on ${provider} (fallback: ${failed.map((f) => f.provider).join(', ')} unavailable)` : `model ${name} runs on ${provider}`,
     );
