@@ -18,9 +18,11 @@ const commands: Array<Promise<{ register: Register }>> = [
   // one line per subcommand file (keep sorted)
   import('./bench.js'),
   import('./bundle.js'),
+  import('./compress.js'),
   import('./inspect.js'),
   import('./keys.js'),
   import('./score.js'),
+  import('./sim.js'),
 ];
 
 async function main(): Promise<void> {

@@ -80,3 +80,17 @@ export interface PassResult {
   int8Weights: number;
   int4Weights: number;
 }
+
+/**
+ * How weights are quantized into 8-bit storage. `bits` ≤ 8 levels are used (7 by default when
+ * symmetric: onnxruntime's u8·s8 kernels on AVX2 CPUs without VNNI add pairs of products in
+ * int16 with saturation, and full-range int8 weights overflow it — its own quantizer's
+ * `reduce_range`); asymmetric weights are stored as uint8 with a zero point.
+ */
+export interface WeightQuant {
+  bits: number;
+  symmetric: boolean;
+  pow2?: boolean;
+}
+
+export const DEFAULT_WEIGHT: WeightQuant = { bits: 7, symmetric: true };

@@ -15,7 +15,7 @@ import { DataType } from '../onnx/proto.js';
 import { ensureOpset, indexGraph, intAttr, removeDead, replaceNode, setInitializer, uniqueNamer } from '../onnx/graph.js';
 import { floatTensor, int8Tensor, uint8Tensor } from '../onnx/tensor.js';
 import { tensorToFloat32 } from '../onnx/tensor.js';
-import { candidateWeights, findCandidates, weightKN, type PassResult, type SkippedNode } from './common.js';
+import { candidateWeights, DEFAULT_WEIGHT, findCandidates, weightKN, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
 import { quantizeTensor } from './math.js';
 
 export interface DynamicOptions {
@@ -25,12 +25,8 @@ export interface DynamicOptions {
   exclude?: string[];
   /** Only these node labels (sensitivity analysis); default all candidates. */
   only?: Set<string>;
-  /**
-   * Weight storage. 'uint8' (asymmetric, the default) avoids the int16 saturation of the u8·s8
-   * kernels on AVX2 CPUs without VNNI; 'int8' is symmetric; 'int7' is int8 with the reduced range
-   * ±63 (onnxruntime's `reduce_range`), which cannot saturate either.
-   */
-  weightType?: 'uint8' | 'int8' | 'int7';
+  /** Weight quantization (see WeightQuant). Default 7-bit symmetric in int8. */
+  weight?: WeightQuant;
 }
 
 export function quantizeDynamic(m: ModelProto, opts: DynamicOptions = {}): PassResult {
@@ -56,8 +52,7 @@ export function quantizeDynamic(m: ModelProto, opts: DynamicOptions = {}): PassR
     const key = `${l.weight.name}|${l.transposed}`;
     let names = cache.get(key);
     if (!names) {
-      const wt = opts.weightType ?? 'uint8';
-      const qt = quantizeTensor(weightKN(l), { bits: wt === 'int7' ? 7 : 8, symmetric: wt !== 'uint8', ...(opts.perChannel ? { axis: 1, dims: [K, N] } : {}) });
+      const qt = quantizeTensor(weightKN(l), { ...(opts.weight ?? DEFAULT_WEIGHT), ...(opts.perChannel ? { axis: 1, dims: [K, N] } : {}) });
       const base = (l.weight.name ?? c.label).replace(/[^\w.]/g, '_');
       names = { q: fresh(`${base}_quantized`), s: fresh(`${base}_scale`), zp: fresh(`${base}_zero_point`) };
       const zpDims = opts.perChannel ? [N] : [];

@@ -18,7 +18,7 @@ import { DataType } from '../onnx/proto.js';
 import { indexGraph, intAttr, nodeLabel, opsetVersion, removeDead, renameUses, replaceNode, setInitializer, sortGraph, uniqueNamer, type GraphIndex } from '../onnx/graph.js';
 import { floatTensor, int8Tensor, tensorDims, tensorToFloat32, uint8Tensor } from '../onnx/tensor.js';
 import { EdgeError } from '../../errors.js';
-import { candidateWeights, findCandidates, type Candidate, type PassResult, type SkippedNode } from './common.js';
+import { candidateWeights, DEFAULT_WEIGHT, findCandidates, type Candidate, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
 import { chooseParams, quantizeTensor } from './math.js';
 
 export interface Range {
@@ -30,11 +30,8 @@ export interface StaticOptions {
   /** value name → calibrated range, for every value `activationValues` asks for. */
   ranges: Map<string, Range>;
   perChannel?: boolean;
-  /**
-   * Weight storage: 'int7' (int8 with the reduced range ±63, default), 'int8' (full range) or
-   * 'uint8' (asymmetric, zero point per channel; onnxruntime's u8u8 kernels cannot saturate).
-   */
-  weightType?: 'int7' | 'int8' | 'uint8';
+  /** Weight quantization (see WeightQuant). Default 7-bit symmetric in int8. */
+  weight?: WeightQuant;
   exclude?: string[];
   only?: Set<string>;
 }
@@ -75,7 +72,7 @@ export function quantizeStatic(m: ModelProto, opts: StaticOptions): PassResult {
   const idx = indexGraph(g);
   const { candidates, skipped } = findCandidates(g, opts.exclude ?? [], idx);
   const fresh = uniqueNamer(g);
-  const wtype = opts.weightType ?? 'int7';
+  const wq8 = opts.weight ?? DEFAULT_WEIGHT;
   const quantized: string[] = [];
   const extraSkipped: SkippedNode[] = [];
   let int8Weights = 0;
@@ -123,7 +120,7 @@ export function quantizeStatic(m: ModelProto, opts: StaticOptions): PassResult {
     const dims = tensorDims(c.layer.weight);
     const outAxis = c.kind === 'conv' ? 0 : c.layer.transposed ? 0 : 1;
     const w = tensorToFloat32(c.layer.weight);
-    const qt = quantizeTensor(w, { bits: wtype === 'int7' ? 7 : 8, symmetric: wtype !== 'uint8', ...(opts.perChannel ? { axis: outAxis, dims } : {}) });
+    const qt = quantizeTensor(w, { ...wq8, ...(opts.perChannel ? { axis: outAxis, dims } : {}) });
     const base = nodeLabel(n).replace(/[^\w.]/g, '_');
     const wq = fresh(`${base}_W_quantized`);
     const ws = fresh(`${base}_W_scale`);

@@ -1,0 +1,161 @@
+/**
+ * `edgereward compress quantize|prune IN OUT …`: thin — parse, call src/compress (imported
+ * lazily: the daemon never loads it), print the report, write OUT only when the result loaded.
+ */
+import type { Command } from 'commander';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+function num(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new TypeError(`"${name}" is not a number: ${v}`);
+    return n;
+  };
+}
+
+async function dataOpt(path: string | undefined) {
+  if (!path) return undefined;
+  const { readDataset } = await import('../compress/evaluate/data.js');
+  return readDataset(path);
+}
+
+interface QuantizeFlags {
+  mode?: 'dynamic' | 'static' | 'weight-only';
+  bits?: number;
+  pow2?: boolean;
+  perChannel?: boolean;
+  symmetric?: boolean;
+  fullRange?: boolean;
+  calib?: string;
+  eval?: string;
+  percentile?: number;
+  exclude: string[];
+  fallback?: boolean;
+  minSpearman?: number;
+  minTop1?: number;
+  groupSize?: number;
+  kernel?: 'fused' | 'integer';
+  blockSize?: number;
+  deployBatch?: number;
+  sensitivity?: boolean;
+  threads?: number;
+  key?: string;
+  json?: boolean;
+}
+
+interface PruneFlags {
+  sparsity?: number;
+  threshold?: number;
+  structured?: boolean;
+  perLayer?: boolean;
+  sparseStorage?: boolean;
+  exclude: string[];
+  eval?: string;
+  groupSize?: number;
+  threads?: number;
+  key?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const compress = program.command('compress').description('Shrink a reward model (ONNX file or bundle): quantize, prune; every result is checked in onnxruntime-node before it is written');
+
+  compress
+    .command('quantize')
+    .description('Quantize weights (and activations in static mode) to int8, or weights to 4 bits')
+    .argument('<in>', 'input .onnx or bundle')
+    .argument('<out>', 'output path (a bundle when the input is one)')
+    .option('--mode <mode>', 'dynamic | static | weight-only (default: static with --calib, else dynamic)')
+    .option('--bits <b>', 'weight bits: 8 (default) or 4 (weight-only); 2..8 with --pow2', num('bits'))
+    .option('--pow2', "power-of-two scales: the seed's fixed-point form W' = round(W·2^f)/2^f")
+    .option('--per-channel', 'one scale per output channel')
+    .option('--symmetric', 'symmetric weights (zero point 0; the default)')
+    .option('--no-symmetric', 'asymmetric weights (uint8 with a zero point)')
+    .option('--full-range', 'symmetric 8-bit weights use ±127 instead of ±63 (only for CPUs with VNNI)')
+    .option('--calib <data>', 'calibration data: JSONL of named inputs, or a .ref.json fixture')
+    .option('--eval <data>', 'held-out data for the fidelity figures (default: the calibration data)')
+    .option('--percentile <p>', 'calibrate activation ranges at this percentile instead of min/max', num('percentile'))
+    .option('--exclude <names>', 'node names or op types to leave in float (repeat or comma-separate)', collect, [])
+    .option('--fallback', 'leave in float the nodes that are not faster quantized at the deployment batch')
+    .option('--min-spearman <s>', 'keep the most harmful nodes in float until Spearman ≥ s on --calib', num('min-spearman'))
+    .option('--min-top1 <a>', 'keep the most harmful nodes in float until top-1 agreement ≥ a on --calib', num('min-top1'))
+    .option('--group-size <n>', 'candidates per state for Spearman/top-1 (default 65)', num('group-size'))
+    .option('--sensitivity', 'report how much quantizing each node alone moves the output')
+    .option('--kernel <k>', 'dynamic mode: fused (DynamicQuantizeMatMul, default) | integer (MatMulInteger)')
+    .option('--block-size <n>', 'weight-only block size (default 32)', num('block-size'))
+    .option('--deploy-batch <n>', 'batch size the model runs at on the robot (default 64)', num('deploy-batch'))
+    .option('--threads <n>', 'onnxruntime intra-op threads for the checks (default 1)', num('threads'))
+    .option('--key <pem>', 'private key to re-sign an output bundle')
+    .option('--json', 'print the report as JSON')
+    .action(async (input: string, out: string, f: QuantizeFlags) => {
+      const { readCompressInput, writeCompressOutput } = await import('../compress/io.js');
+      const { quantizeModel } = await import('../compress/quantize/index.js');
+      const { formatReport } = await import('../compress/report.js');
+      const src = readCompressInput(input);
+      const calib = await dataOpt(f.calib);
+      const evalData = await dataOpt(f.eval);
+      const res = await quantizeModel(src.model, {
+        ...(f.mode ? { mode: f.mode } : {}),
+        ...(f.bits !== undefined ? { bits: f.bits } : {}),
+        pow2: !!f.pow2,
+        perChannel: !!f.perChannel,
+        symmetric: f.symmetric !== false,
+        fullRange: !!f.fullRange,
+        ...(calib ? { calib } : {}),
+        ...(evalData ? { evalData } : {}),
+        ...(f.percentile !== undefined ? { percentile: f.percentile, calibration: 'percentile' as const } : {}),
+        exclude: f.exclude,
+        fallback: !!f.fallback,
+        ...(f.minSpearman !== undefined ? { minSpearman: f.minSpearman } : {}),
+        ...(f.minTop1 !== undefined ? { minTop1: f.minTop1 } : {}),
+        ...(f.groupSize !== undefined ? { groupSize: f.groupSize } : {}),
+        sensitivity: !!f.sensitivity,
+        ...(f.kernel ? { kernel: f.kernel } : {}),
+        ...(f.blockSize !== undefined ? { blockSize: f.blockSize } : {}),
+        ...(f.deployBatch !== undefined ? { deployBatch: f.deployBatch } : {}),
+        ...(f.threads !== undefined ? { threads: f.threads } : {}),
+      });
+      writeCompressOutput(out, src, res.bytes, res.report, f.key);
+      process.stdout.write(f.json ? JSON.stringify(res.report) + '\n' : `${formatReport(res.report)}\n  wrote       ${out}\n`);
+    });
+
+  compress
+    .command('prune')
+    .description('Prune weights: magnitude (threshold or sparsity) or whole hidden units / channels')
+    .argument('<in>', 'input .onnx or bundle')
+    .argument('<out>', 'output path (a bundle when the input is one)')
+    .option('--sparsity <s>', 'share of weights (or, with --structured, of hidden units/channels) to remove', num('sparsity'))
+    .option('--threshold <tau>', "zero weights with |w| ≤ τ (the seed's W' = W·I(|W|>τ))", num('threshold'))
+    .option('--structured', 'remove whole hidden units of MLP chains and channels of Conv chains')
+    .option('--per-layer', 'every layer loses the same share (default: one global threshold)')
+    .option('--sparse-storage', 'store pruned tensors as ONNX sparse initializers when smaller')
+    .option('--exclude <names>', 'node names or op types to leave as they are', collect, [])
+    .option('--eval <data>', 'data for the fidelity figures: JSONL of named inputs or a .ref.json')
+    .option('--group-size <n>', 'candidates per state for Spearman/top-1 (default 65)', num('group-size'))
+    .option('--threads <n>', 'onnxruntime intra-op threads for the checks (default 1)', num('threads'))
+    .option('--key <pem>', 'private key to re-sign an output bundle')
+    .option('--json', 'print the report as JSON')
+    .action(async (input: string, out: string, f: PruneFlags) => {
+      const { readCompressInput, writeCompressOutput } = await import('../compress/io.js');
+      const { pruneModel } = await import('../compress/prune/index.js');
+      const { formatReport } = await import('../compress/report.js');
+      const src = readCompressInput(input);
+      const evalData = await dataOpt(f.eval);
+      const res = await pruneModel(src.model, {
+        ...(f.sparsity !== undefined ? { sparsity: f.sparsity } : {}),
+        ...(f.threshold !== undefined ? { threshold: f.threshold } : {}),
+        structured: !!f.structured,
+        perLayer: !!f.perLayer,
+        sparseStorage: !!f.sparseStorage,
+        exclude: f.exclude,
+        ...(evalData ? { evalData } : {}),
+        ...(f.groupSize !== undefined ? { groupSize: f.groupSize } : {}),
+        ...(f.threads !== undefined ? { threads: f.threads } : {}),
+      });
+      writeCompressOutput(out, src, res.bytes, res.report, f.key);
+      process.stdout.write(f.json ? JSON.stringify(res.report) + '\n' : `${formatReport(res.report)}\n  wrote       ${out}\n`);
+    });
+}
