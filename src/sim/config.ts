@@ -47,6 +47,8 @@ export interface RewardParams {
   substep: number;
   /** Weight of progress, normalised so that vmax straight at the goal for the horizon gives 1. */
   progress: number;
+  /** Weight of the heading error in the time-to-go estimate of the progress term. */
+  heading: number;
   /** Subtracted when the rollout collides; far larger than every other term together. */
   collision: number;
   /** Weight of the proximity cost, mean over the rollout of ((range - clearance)/range)^2. */
@@ -84,8 +86,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = Object.freeze({
   world: {
     width: 10,
     height: 10,
-    minObstacles: 9,
-    maxObstacles: 14,
+    minObstacles: 8,
+    maxObstacles: 12,
     circleProb: 0.5,
     circleRadius: [0.25, 0.6],
     boxSide: [0.4, 1.6],
@@ -97,6 +99,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = Object.freeze({
     horizon: 1.0,
     substep: 0.1,
     progress: 1.0,
+    heading: 0.5,
     collision: 10,
     proximity: 0.5,
     proximityRange: 0.35,
