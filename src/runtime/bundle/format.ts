@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EdgeError, describeError } from '../../errors.js';
 import { compile, explain } from '../../validate.js';
+import { canonicalJson } from './sign.js';
 import { modelId, parseManifest, type Manifest, type Signature } from './manifest.js';
 
 export const BUNDLE_MAGIC = 'ERWB';
@@ -126,6 +127,7 @@ export function decodeBundle(bytes: Uint8Array, what = 'bundle'): Bundle {
   }
   const h = header as Record<string, unknown>;
   const manifest = parseManifest(h['manifest'], `the manifest of ${what}`);
+  canonicalJson(manifest); // refuses what cannot be signed (hostile nesting) before anyone walks it
   const id = modelId(manifest);
   if (!validateSignature(h['signature'])) {
     throw new EdgeError('E_BUNDLE_SIGNATURE', `${id} (${what}) carries a malformed signature block: ${explain(validateSignature.errors)}; re-sign it with \`edgereward bundle create\``);

@@ -17,10 +17,14 @@ import type { Bundle } from './format.js';
  * Non-finite numbers and BigInts are refused (JSON cannot carry them faithfully).
  */
 export function canonicalJson(value: unknown): string {
-  return canon(value, '');
+  return canon(value, '', 0);
 }
 
-function canon(v: unknown, path: string): string {
+/** Deeper nesting than any honest manifest has; refusing it keeps a hostile header from overflowing the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+function canon(v: unknown, path: string, depth: number): string {
+  if (depth > MAX_JSON_DEPTH) throw new EdgeError('E_BUNDLE_MANIFEST', `the manifest nests deeper than ${MAX_JSON_DEPTH} levels at ${path.slice(0, 80)}…; flatten it`);
   if (v === null) return 'null';
   if (typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     v = (v as { toJSON(): unknown }).toJSON();
@@ -37,14 +41,14 @@ function canon(v: unknown, path: string): string {
     case 'object': {
       if (v === null) return 'null';
       if (Array.isArray(v)) {
-        return `[${v.map((x, i) => (x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : canon(x, `${path}/${i}`))).join(',')}]`;
+        return `[${v.map((x, i) => (x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : canon(x, `${path}/${i}`, depth + 1))).join(',')}]`;
       }
       const o = v as Record<string, unknown>;
       const parts: string[] = [];
       for (const k of Object.keys(o).sort()) {
         const x = o[k];
         if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-        parts.push(`${JSON.stringify(k)}:${canon(x, `${path}/${k}`)}`);
+        parts.push(`${JSON.stringify(k)}:${canon(x, `${path}/${k}`, depth + 1)}`);
       }
       return `{${parts.join(',')}}`;
     }

@@ -151,6 +151,16 @@ t.test('refusals carry their code', async (t) => {
     t.equal(code(() => decodeBundle(huge)), 'E_BUNDLE_TRUNCATED', 'sizes are checked against the real length, nothing is allocated');
   });
 
+  t.test('hostile nesting in the header is refused, not a stack overflow', async (t) => {
+    const shallow = withHeader(bytes, (h) => { h.manifest['provenance'] = { x: 'DEEP' }; });
+    const len = Buffer.from(shallow).readUInt32LE(8);
+    const header = Buffer.from(shallow).subarray(12, 12 + len).toString().replace('"DEEP"', '['.repeat(200000) + ']'.repeat(200000));
+    const pre = Buffer.from(shallow.subarray(0, 12));
+    pre.writeUInt32LE(Buffer.byteLength(header), 8);
+    const deep = Buffer.concat([pre, Buffer.from(header), shallow.subarray(12 + len)]);
+    t.equal(code(() => decodeBundle(deep)), 'E_BUNDLE_MANIFEST');
+  });
+
   t.test('manifest failing the schema names the field', async (t) => {
     const bad = withHeader(bytes, (h) => { h.manifest['version'] = 'one'; h.manifest['colour'] = 'red'; });
     t.equal(code(() => decodeBundle(bad)), 'E_BUNDLE_MANIFEST');
