@@ -95,7 +95,9 @@ export function buildReport(args: {
   const at = (b: number) => lat.find((l) => l.batch === b)?.ratio ?? null;
   const f = cmp.fidelity;
   const totalW = Math.max(1, args.int8Weights + args.int4Weights + outStats.floatWeights);
-  const deploy = at(args.deployBatch) ?? (lat.length ? lat[lat.length - 1]!.ratio : null);
+  // A fixed-batch model is judged at the batch it takes.
+  const judged = lat.find((l) => l.batch === args.deployBatch) ?? lat[lat.length - 1];
+  const deploy = judged ? judged.ratio : null;
   return {
     step: args.step,
     mode: args.mode,
@@ -121,7 +123,7 @@ export function buildReport(args: {
     mean_abs_err: f ? f.meanAbsErr : null,
     loads: true,
     slower: deploy !== null && deploy >= 1,
-    deploy_batch: args.deployBatch,
+    deploy_batch: judged ? judged.batch : args.deployBatch,
     changed_nodes: args.changed,
     skipped_nodes: args.skipped,
     notes: args.notes ?? [],
