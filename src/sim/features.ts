@@ -76,7 +76,7 @@ export function observationFeatures(obs: Observation, out: Float32Array, o = 0):
 }
 
 /** The model input for one (observation, action) pair under the default feature map. */
-export function features(obs: Observation, action: Action, out = new Float32Array(FEATURE_DIM)): Float32Array {
+export function features(obs: Observation, action: Action, out: Float32Array = new Float32Array(FEATURE_DIM)): Float32Array {
   observationFeatures(obs, out);
   out[37] = action.v * V_SCALE + 0;
   out[38] = action.w * W_SCALE + 0;
@@ -110,7 +110,7 @@ export function featuresFromMap(
   map: readonly FeatureColumn[],
   obs: Observation,
   action: Action,
-  out = new Float32Array(map.length),
+  out: Float32Array = new Float32Array(map.length),
 ): Float32Array {
   map.forEach((c, i) => {
     if ('action' in c) {
@@ -134,7 +134,7 @@ export function featuresFromMap(
 export function candidateFeatures(
   obs: Observation,
   cands: Float32Array,
-  out = new Float32Array((cands.length >> 1) * FEATURE_DIM),
+  out: Float32Array = new Float32Array((cands.length >> 1) * FEATURE_DIM),
 ): Float32Array {
   const k = cands.length >> 1;
   observationFeatures(obs, out, 0);

@@ -29,6 +29,10 @@ const MOVES: ReadonlyArray<readonly [number, number]> = [
   [2, 1], [2, -1], [-2, 1], [-2, -1], [1, 2], [1, -2], [-1, 2], [-1, -2],
 ];
 
+const MOVE_DI = Int8Array.from(MOVES, (m) => m[0]);
+const MOVE_DJ = Int8Array.from(MOVES, (m) => m[1]);
+const MOVE_LEN = Float64Array.from(MOVES, (m) => Math.hypot(m[0], m[1]));
+
 export function buildNavField(w: World, o: NavOptions): NavField {
   const nx = Math.ceil(w.width / o.res);
   const ny = Math.ceil(w.height / o.res);
@@ -64,12 +68,14 @@ export function buildNavField(w: World, o: NavOptions): NavField {
     if (d > dist[k]!) continue;
     const i = k % nx;
     const j = (k - i) / nx;
-    for (const [di, dj] of MOVES) {
+    for (let m = 0; m < MOVES.length; m++) {
+      const di = MOVE_DI[m]!;
+      const dj = MOVE_DJ[m]!;
       const a = i + di;
       const b = j + dj;
       if (a < 0 || b < 0 || a >= nx || b >= ny) continue;
       const kk = b * nx + a;
-      const nd = d + Math.hypot(di, dj) * o.res * 0.5 * (cost[k]! + cost[kk]!);
+      const nd = d + MOVE_LEN[m]! * o.res * 0.5 * (cost[k]! + cost[kk]!);
       if (nd < dist[kk]!) {
         dist[kk] = nd;
         heap.push(nd, kk);

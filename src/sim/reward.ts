@@ -34,7 +34,7 @@ const PROGRESS_CLAMP = 1.5;
  */
 export function rewardTerms(scene: Scene, s: RobotState, vCmd: number, wCmd: number): RewardTerms {
   const out: RewardTerms = { total: 0, progress: 0, collision: 0, proximity: 0, effort: 0, goal: 0, collidedAt: -1 };
-  evalReward(scene, s, vCmd, wCmd, out);
+  evalReward(scene, s, vCmd, wCmd, out, startTimeToGo(scene, s));
   return out;
 }
 
@@ -49,8 +49,13 @@ function timeToGo(f: NavField, x: number, y: number, th: number, vmax: number, w
   return d / vmax + (heading * Math.abs(wrapAngle(navDescent(f, x, y) - th))) / wmax;
 }
 
+function startTimeToGo(scene: Scene, s: RobotState): number {
+  const l = scene.config.limits;
+  return timeToGo(scene.nav, s.x, s.y, s.theta, l.vmax, l.wmax, scene.config.reward.heading);
+}
+
 /** The hot path: fills `out` and returns the total, allocating nothing. */
-function evalReward(scene: Scene, s: RobotState, vCmd: number, wCmd: number, out: RewardTerms): number {
+function evalReward(scene: Scene, s: RobotState, vCmd: number, wCmd: number, out: RewardTerms, t0: number): number {
   const c = scene.config;
   const p = c.reward;
   const lim = c.limits;
@@ -71,7 +76,6 @@ function evalReward(scene: Scene, s: RobotState, vCmd: number, wCmd: number, out
   let th = s.theta;
   let v = s.v;
   let w = s.w;
-  const t0 = timeToGo(scene.nav, x, y, th, lim.vmax, lim.wmax, p.heading);
   let prox = 0;
   let hit = -1;
   let reached = false;
@@ -127,7 +131,7 @@ function evalReward(scene: Scene, s: RobotState, vCmd: number, wCmd: number, out
 const scratch: RewardTerms = { total: 0, progress: 0, collision: 0, proximity: 0, effort: 0, goal: 0, collidedAt: -1 };
 
 export function trueReward(scene: Scene, s: RobotState, v: number, w: number): number {
-  return evalReward(scene, s, v, w, scratch);
+  return evalReward(scene, s, v, w, scratch, startTimeToGo(scene, s));
 }
 
 /** The true reward of every (v, w) row of `cands` (K x 2) into `out` (length K). */
@@ -138,7 +142,8 @@ export function scoreCandidates(
   out: Float32Array = new Float32Array(cands.length >> 1),
 ): Float32Array {
   const k = cands.length >> 1;
-  for (let i = 0; i < k; i++) out[i] = evalReward(scene, s, cands[2 * i]!, cands[2 * i + 1]!, scratch);
+  const t0 = startTimeToGo(scene, s); // shared by all candidates
+  for (let i = 0; i < k; i++) out[i] = evalReward(scene, s, cands[2 * i]!, cands[2 * i + 1]!, scratch, t0);
   return out;
 }
 
