@@ -19,8 +19,10 @@ const commands: Array<Promise<{ register: Register }>> = [
   import('./bench.js'),
   import('./bundle.js'),
   import('./compress.js'),
+  import('./config.js'),
   import('./inspect.js'),
   import('./keys.js'),
+  import('./run.js'),
   import('./score.js'),
   import('./sim.js'),
 ];

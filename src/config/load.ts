@@ -176,7 +176,11 @@ function build(o: LoadOptions): Loaded {
   if (o.file) {
     const obj = readJsonFile(o.file);
     resolvePaths(obj, dirname(resolve(o.file)));
-    cfg.load(obj);
+    try {
+      cfg.load(obj);
+    } catch (e) {
+      throw new EdgeError('E_CONFIG_INVALID', `the config file ${o.file} has a value that cannot be read: ${describeError(e)}`, { cause: e });
+    }
     // convict merges an object value key by key into the default; an action object must replace it.
     for (const l of byKey.values()) {
       const v = getPath(obj, l.key);
@@ -263,7 +267,8 @@ function crossChecks(c: EdgeConfig, sources: Loaded['sources']): ConfigProblem[]
     out.push({ key: 'mqtt.url', message: 'mqtt.url is ignored with the embedded broker (it listens on a free loopback port); remove it or set mqtt.broker to "external"', ...at('mqtt.url') });
   }
   if (mqttNeeded && c.mqtt.broker === 'external' && /^mqtts:/.test(c.mqtt.url) && (c.mqtt.tls.cert === '') !== (c.mqtt.tls.key === '')) {
-    out.push({ key: 'mqtt.tls.key', message: 'mqtt.tls.cert and mqtt.tls.key go together: give both for mutual TLS, or neither', ...at('mqtt.tls.key') });
+    const key = c.mqtt.tls.cert === '' ? 'mqtt.tls.key' : 'mqtt.tls.cert';
+    out.push({ key, message: 'mqtt.tls.cert and mqtt.tls.key go together: give both for mutual TLS, or neither', ...at(key) });
   }
   if (c.loop.trigger !== '' && !/^[^/+#]{1,128}$/.test(c.loop.trigger)) out.push({ key: 'loop.trigger', message: 'loop.trigger must name one stream', ...at('loop.trigger') });
   if (c.model.bundle === '' && c.model.dir === '') out.push({ key: 'model.bundle', message: 'no model: set model.bundle (a bundle file) or model.dir (the model store)', ...at('model.bundle') });

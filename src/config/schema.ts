@@ -78,7 +78,7 @@ function need(cond: boolean, msg: string): void {
 
 /** A number in [min, max] (integers when `int`), with a message naming the range. */
 function range(min: number, max: number, int = false) {
-  return (v: unknown): void => need(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!int || Number.isInteger(v)), `must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  return (v: unknown): void => need(!Number.isNaN(v), `must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max} (the value given is not a number)`) ?? need(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!int || Number.isInteger(v)), `must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}`);
 }
 
 function oneOf<T extends string | number>(...values: T[]) {

@@ -14,8 +14,18 @@ export const log: Logger = pino({
   timestamp: pino.stdTimeFunctions.isoTime,
 });
 
+const children = new Set<Logger>();
+
 export function moduleLogger(mod: string): Logger {
-  return log.child({ mod });
+  const child = log.child({ mod });
+  children.add(child);
+  return child;
+}
+
+/** Change the level of the root and every module logger (pino children copy the level at creation). */
+export function setLogLevel(level: string): void {
+  log.level = level;
+  for (const c of children) c.level = level;
 }
 
 /**
