@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeSensor, REJECT_REASONS, specsFromPlan, validateSensor } from '../../src/io/messages/sensor.js';
+import { decodeSensor, REJECT_REASONS, specsFromPlan, validateSensor, type StreamSpec } from '../../src/io/messages/sensor.js';
 
 const now = 1_700_000_000_000;
 const enc = (s: string) => Buffer.from(s);
@@ -12,7 +12,7 @@ t.test('valid messages decode without throwing', async (t) => {
 });
 
 t.test('every reject reason, none thrown', async (t) => {
-  const streams = new Map([['imu', { fields: { ax: 'number' as const } }], ['lidar', { fields: { ranges: { array: 3 } } }]]);
+  const streams = new Map<string, StreamSpec>([['imu', { fields: { ax: 'number' as const } }], ['lidar', { fields: { ranges: { array: 3 } } }]]);
   const cases: Array<[string, string | Uint8Array, string, object?]> = [
     ['imu', 'x'.repeat(100), 'too_large', { maxBytes: 10 }],
     ['imu', '', 'empty'],

@@ -165,3 +165,23 @@ t.test('broker killed and restarted: reconnect with backoff, messages flow again
   t.ok(flushed.length <= 5, `at most the 5 queued actions were flushed (${JSON.stringify(flushed)})`);
   t.ok(flushed.every((x) => x >= 15), 'only the freshest survived');
 });
+
+t.test('sensors$: all streams through one wildcard subscription; unknown streams counted, not delivered', async (t) => {
+  const broker = await startMosquitto(t);
+  const link = new MqttLink({ url: broker.url, device: 'bot5', streams: new Map([['imu', undefined], ['goal', { fields: { dist: 'number' } }]]) });
+  t.teardown(() => link.close());
+  const got = firstValueFrom(link.sensors$().pipe(take(2), toArray(), timeout(10_000)));
+  await link.whenConnected();
+  const pub = await mqtt.connectAsync(broker.url);
+  t.teardown(() => pub.endAsync());
+  const unknown0 = await metric('edgereward_messages_total', { source: 'mqtt', stream: '_unknown', result: 'unknown_stream' });
+  // retained, so they arrive whatever the order of SUBSCRIBE and PUBLISH
+  await pub.publishAsync('edgereward/bot5/sensors/sonar', JSON.stringify({ t: Date.now(), d: 1 }), { qos: 1 });
+  await pub.publishAsync('edgereward/bot5/sensors/goal', JSON.stringify({ t: Date.now(), dist: 'far' }), { qos: 1 });
+  await pub.publishAsync('edgereward/bot5/sensors/imu', JSON.stringify({ t: Date.now(), ax: 1 }), { qos: 1, retain: true });
+  await pub.publishAsync('edgereward/bot5/sensors/goal', JSON.stringify({ t: Date.now(), dist: 2 }), { qos: 1, retain: true });
+  const s = await got;
+  t.same(s.map((x) => x.stream).sort(), ['goal', 'imu']);
+  t.ok((await metric('edgereward_messages_total', { source: 'mqtt', stream: '_unknown', result: 'unknown_stream' })) > unknown0, 'unknown stream counted under _unknown');
+  t.ok((await metric('edgereward_messages_total', { source: 'mqtt', stream: 'goal', result: 'bad_type' })) >= 1, 'spec violation counted');
+});

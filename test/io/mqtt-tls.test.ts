@@ -5,8 +5,9 @@ import { isEdgeError } from '../../src/errors.js';
 import { MqttLink } from '../../src/io/mqtt/MqttLink.js';
 import { makeTestPki, startMosquitto } from '../helpers/mosquitto.js';
 
+const pki = makeTestPki(t); // one CA for the file: key generation is the slow part
+
 t.test('mqtts:// with a test CA, a client certificate and key', async (t) => {
-  const pki = makeTestPki(t);
   const broker = await startMosquitto(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, requireCertificate: true } });
   t.match(broker.url, /^mqtts:\/\//);
   const link = new MqttLink({ url: broker.url, device: 'sec1', ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, protocolVersion: 5 });
@@ -21,7 +22,6 @@ t.test('mqtts:// with a test CA, a client certificate and key', async (t) => {
 });
 
 t.test('TLS: a link without the client certificate never comes online; a missing PEM file is an E_MQTT_TLS_FILE', async (t) => {
-  const pki = makeTestPki(t);
   const broker = await startMosquitto(t, { tls: { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, requireCertificate: true } });
   const link = new MqttLink({ url: broker.url, device: 'sec2', ca: pki.ca, reconnect: { minMs: 50, maxMs: 100, jitter: 0 } });
   t.teardown(() => link.close());

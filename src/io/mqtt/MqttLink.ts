@@ -173,6 +173,28 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     );
   }
 
+  /**
+   * Every stream under `<prefix>/<device>/sensors/+` through one subscription. With
+   * `streams` configured, a stream not in it is dropped and counted as `unknown_stream`
+   * (label `_unknown`); without, every well-formed stream name is accepted.
+   */
+  sensors$(o: StreamOptions = {}): Observable<SensorSample> {
+    const base = sensorTopic(this.opts, '');
+    const known = this.opts.streams;
+    const dopts = { maxBytes: o.maxBytes ?? this.opts.maxBytes, maxFutureMs: o.maxFutureMs ?? this.opts.maxFutureMs, now: 0, streams: known };
+    return this.subscribe$(`${base}+`, { qos: o.qos ?? 0 }).pipe(
+      map((m) => {
+        const name = m.topic.slice(base.length);
+        dopts.now = m.rx;
+        const r = decodeSensor(name, m.payload, dopts);
+        account('mqtt', name, r, known ? known.has(name) : r.ok);
+        return r.ok ? { stream: name, rx: m.rx, msg: r.msg } : undefined;
+      }),
+      filter((s): s is SensorSample => s !== undefined),
+      share(),
+    );
+  }
+
   /** Raw messages matching `topicFilter`; the broker subscription lives while someone observes. */
   subscribe$(topicFilter: string, o: { qos?: QoS } = {}): Observable<RawMessage> {
     return new Observable<RawMessage>((observer) => {
