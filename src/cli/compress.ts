@@ -16,6 +16,14 @@ function num(name: string): (v: string) => number {
   };
 }
 
+/** Refuse early (before minutes of work) when a bundle output could not be signed. */
+function requireKey(src: { path: string; bundle?: unknown }, key: string | undefined): void {
+  if (src.bundle && !key) {
+    process.stderr.write(`edgereward: E_COMPRESS_KEY: ${src.path} is a bundle: its compressed copy must be re-signed; pass --key <private key .pem>\n`);
+    process.exit(2);
+  }
+}
+
 async function dataOpt(path: string | undefined) {
   if (!path) return undefined;
   const { readDataset } = await import('../compress/evaluate/data.js');
@@ -95,6 +103,7 @@ export function register(program: Command): void {
       const { quantizeModel } = await import('../compress/quantize/index.js');
       const { formatReport } = await import('../compress/report.js');
       const src = readCompressInput(input);
+      requireKey(src, f.key);
       const calib = await dataOpt(f.calib);
       const evalData = await dataOpt(f.eval);
       const res = await quantizeModel(src.model, {
@@ -143,6 +152,7 @@ export function register(program: Command): void {
       const { pruneModel } = await import('../compress/prune/index.js');
       const { formatReport } = await import('../compress/report.js');
       const src = readCompressInput(input);
+      requireKey(src, f.key);
       const evalData = await dataOpt(f.eval);
       const res = await pruneModel(src.model, {
         ...(f.sparsity !== undefined ? { sparsity: f.sparsity } : {}),
