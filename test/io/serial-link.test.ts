@@ -155,7 +155,7 @@ t.test('action lines are written back with backpressure: newest wins, nothing qu
   }
   t.ok((results['written'] ?? 0) < 500, `backpressure reached (${JSON.stringify(results)})`);
   t.ok((results['replaced'] ?? 0) > 0, 'pending actions were replaced by newer ones');
-  await until(() => text.includes('"seq":499'), 'the newest action to arrive');
+  await until(() => /"seq":499[^\n]*\n/.test(text), 'the newest action to arrive (whole line)');
   const seqs = text.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
   t.equal(seqs.at(-1), 499, 'the newest action was written last');
   t.ok(seqs.length <= (results['written'] ?? 0) + 1, 'only written + the one pending reached the port');
