@@ -4,6 +4,7 @@
  * so docs/config.md can be generated from this one table (`edgereward config schema`).
  */
 import type { Schema } from 'convict';
+import { updatesSchema, type UpdatesConfig } from './updates.js';
 
 export interface StreamConfig {
   /** Stream name: one topic level, e.g. `lidar` (topic `<prefix>/<device>/sensors/lidar`). */
@@ -65,6 +66,7 @@ export interface EdgeConfig {
   telemetry: { host: string; port: number; logLevel: string; live: 'auto' | 'on' | 'off'; statusIntervalMs: number; watchdog: boolean };
   demo: { robot: boolean; seed: number };
   record: { dir: string };
+  updates: UpdatesConfig;
 }
 
 /** Keys whose values are file paths: relative ones in a config file are relative to that file. */
@@ -217,4 +219,5 @@ export const schema: Schema<EdgeConfig> = withEnv<EdgeConfig>({
   record: {
     dir: { doc: 'Where recordings go ("" = no recording)', format: String, default: '' },
   },
+  updates: updatesSchema,
 });
