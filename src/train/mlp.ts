@@ -4,14 +4,19 @@
  * `[in, out]` (x·W), the same convention as ONNX Gemm without transB, so export is a copy.
  */
 import type { LayersModel, Sequential } from '@tensorflow/tfjs';
-import type { DenseLayer } from '../compress/onnx/build.js';
+import type { Activation, DenseLayer } from '../compress/onnx/build.js';
 import type { Tf } from './tf.js';
 
 export interface MlpShape {
   inDim: number;
   /** Hidden widths, e.g. [512, 512, 256]; the output is one unit (the reward). */
   hidden: number[];
+  /** Hidden activation (default 'relu'); students of the architecture search also try 'tanh'. */
+  activation?: HiddenActivation;
 }
+
+/** Hidden activations that both TF.js layers and the ONNX export (buildMlpModel) know. */
+export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid';
 
 /** Number of trainable parameters of an MLP with one output. */
 export function mlpParams(shape: MlpShape): number {
@@ -35,15 +40,16 @@ export function mlpFlops(shape: MlpShape): number {
   return n;
 }
 
-/** ReLU hidden layers (He-uniform init, seeded), a linear output. */
+/** ReLU (or `shape.activation`) hidden layers (He-uniform init for ReLU, Glorot otherwise; seeded), a linear output. */
 export function createMlp(tf: Tf, shape: MlpShape, seed: number): Sequential {
   const model = tf.sequential();
+  const activation = shape.activation ?? 'relu';
   shape.hidden.forEach((units, i) => {
     model.add(
       tf.layers.dense({
         units,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heUniform({ seed: seed + i }),
+        activation,
+        kernelInitializer: activation === 'relu' ? tf.initializers.heUniform({ seed: seed + i }) : tf.initializers.glorotUniform({ seed: seed + i }),
         ...(i === 0 ? { inputShape: [shape.inDim] } : {}),
       }),
     );
@@ -71,6 +77,7 @@ export function denseLayers(model: LayersModel, out: { scale: number; shift: num
       for (let j = 0; j < b.length; j++) b[j] = b[j]! * out.scale + out.shift;
     }
     const act = (layer.getConfig() as { activation?: string }).activation;
-    return { weight, bias: b, inDim, outDim, activation: act === 'relu' ? 'relu' : 'none' };
+    const activation: Activation = act === 'relu' || act === 'tanh' || act === 'sigmoid' ? act : 'none';
+    return { weight, bias: b, inDim, outDim, activation };
   });
 }

@@ -3,12 +3,12 @@
  * The library's autodiff and Adam do the work; this file shapes batches, schedules the learning
  * rate, measures, and hands back the weights ready for ONNX export.
  */
-import type { Sequential, Tensor2D } from '@tensorflow/tfjs';
+import type { Sequential, Tensor, Tensor2D } from '@tensorflow/tfjs';
 import type { DenseLayer } from '../compress/onnx/build.js';
 import { mulberry32, type Rng } from '../sim/rng.js';
 import { checkSet, fillBatch, inputDim, rewardNorm, type GroupedSet } from './groups.js';
-import { rewardLoss, type LossOptions } from './loss.js';
-import { createMlp, denseLayers, mlpFlops, mlpParams, type MlpShape } from './mlp.js';
+import { rewardLoss, type LossOptions, type LossParts } from './loss.js';
+import { createMlp, denseLayers, mlpFlops, mlpParams, type HiddenActivation, type MlpShape } from './mlp.js';
 import type { Tf } from './tf.js';
 
 export interface TrainOptions {
@@ -29,6 +29,29 @@ export interface TrainOptions {
   validation?: GroupedSet;
   onStep?: (p: StepProgress) => void;
   onEpoch?: (e: EpochStats) => void;
+  /** Hidden activation (default 'relu'). */
+  activation?: HiddenActivation;
+  /**
+   * Distillation: a teacher's rewards for every candidate of every state (`states × k`, aligned
+   * with `data.rewards`), normalised like the true rewards and handed to `objective`.
+   */
+  teacher?: Float32Array;
+  /**
+   * The loss to minimise instead of `rewardLoss` (Huber + listwise KL to the true reward):
+   * `pred`, `target` (true reward) and `teacher` are `[states, candidates]` on the normalised
+   * scale. Its `huber` and `kl` parts are reported as the two parts of the loss.
+   */
+  objective?: (tf: Tf, pred: Tensor2D, target: Tensor2D, teacher: Tensor2D | undefined) => LossParts;
+  /** Warm start from these layers (reward units, as exported; the shape and activation follow them). */
+  init?: DenseLayer[];
+  /**
+   * Called after every epoch with the network's forward pass (reward units); returns a score to
+   * maximise (e.g. held-out top-1 agreement with a teacher). With `patience`, training stops when
+   * the score has not improved for that many epochs; with a monitor the best epoch's weights are
+   * the ones returned.
+   */
+  monitor?: (predict: (x: Float32Array, rows: number) => Float32Array, epoch: number) => number;
+  patience?: number;
 }
 
 export interface StepProgress {
@@ -56,6 +79,8 @@ export interface EpochStats {
   validation?: EvalStats;
   seconds: number;
   lr: number;
+  /** The `monitor` score after this epoch. */
+  monitor?: number;
 }
 
 export interface TrainResult {
@@ -70,7 +95,11 @@ export interface TrainResult {
   rowsPerSecond: number;
   /** Estimated training GFLOP/s (3 × forward FLOPs per row). */
   gflops: number;
-  options: Required<Omit<TrainOptions, 'validation' | 'onStep' | 'onEpoch' | 'loss'>> & { loss: Omit<LossOptions, 'scale'> };
+  options: Required<Omit<TrainOptions, 'validation' | 'onStep' | 'onEpoch' | 'loss' | 'activation' | 'teacher' | 'objective' | 'init' | 'monitor' | 'patience'>> & { loss: Omit<LossOptions, 'scale'> };
+  /** The epoch whose weights were kept (the best `monitor` score; else the last). */
+  bestEpoch: number;
+  /** Training stopped early (patience ran out). */
+  stoppedEarly: boolean;
   /** The network's forward pass in TF.js on `rows × inDim` inputs, in reward units (parity tests). */
   predict(x: Float32Array, rows: number): Float32Array;
   dispose(): void;
@@ -146,7 +175,7 @@ export function evaluateSet(tf: Tf, model: Sequential, s: GroupedSet, norm: { sh
 export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOptions = {}): Promise<TrainResult> {
   checkSet(data);
   const o = {
-    hidden: opts.hidden ?? [512, 512, 256],
+    hidden: opts.init ? opts.init.slice(0, -1).map((l) => l.outDim) : (opts.hidden ?? [512, 512, 256]),
     epochs: opts.epochs ?? 10,
     batchStates: opts.batchStates ?? 32,
     candidatesPerState: Math.min(opts.candidatesPerState ?? data.k, data.k),
@@ -155,13 +184,17 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
     seed: opts.seed ?? 1,
     loss: { delta: 1, listwise: 1, temperature: 0.1, ...opts.loss },
   };
-  const shape: MlpShape = { inDim: inputDim(data), hidden: o.hidden };
+  const initAct = opts.init?.[0]?.activation;
+  const activation: HiddenActivation = initAct === 'tanh' || initAct === 'sigmoid' || initAct === 'relu' ? initAct : (opts.activation ?? 'relu');
+  const shape: MlpShape = { inDim: inputDim(data), hidden: o.hidden, ...(activation !== 'relu' ? { activation } : {}) };
+  if (opts.teacher && opts.teacher.length !== data.rewards.length) throw new RangeError(`teacher has ${opts.teacher.length} rewards, expected ${data.rewards.length}`);
   const norm = (() => {
     const n = rewardNorm(data.rewards);
     return { shift: n.mean, scale: n.scale };
   })();
   const lossOpts: LossOptions = { ...o.loss, scale: norm.scale };
   const model = createMlp(tf, shape, o.seed);
+  if (opts.init) setLayers(tf, model, opts.init, norm);
   const optimizer = tf.train.adam(o.lr);
   const setLr = (lr: number): void => {
     // AdamOptimizer reads its learningRate field on every applyGradients.
@@ -173,6 +206,7 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
   const dim = shape.inDim;
   const x = new Float32Array(b * m * dim);
   const r = new Float32Array(b * m);
+  const tr = opts.teacher ? new Float32Array(b * m) : undefined;
   const cand = new Int32Array(b * m);
   const pool = new Int32Array(data.k);
   const order = new Int32Array(data.states);
@@ -184,6 +218,15 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
   const t0 = performance.now();
   let rows = 0;
   let step = 0;
+  let bestScore = -Infinity;
+  let bestEpoch = 0;
+  let stoppedEarly = false;
+  let best: Tensor[] = [];
+  const predict = (xr: Float32Array, n: number): Float32Array =>
+    tf.tidy(() => {
+      const y = (model.apply(tf.tensor2d(xr, [n, dim])) as Tensor2D).mul(norm.scale).add(norm.shift);
+      return new Float32Array(y.dataSync());
+    });
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const te = performance.now();
     shuffle(order, rng);
@@ -199,20 +242,24 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
       } else {
         fillBatch(data, batch, x, r);
       }
+      if (tr) {
+        for (let i = 0; i < b; i++) for (let j = 0; j < m; j++) tr[i * m + j] = opts.teacher![batch[i]! * data.k + (m < data.k ? cand[i * m + j]! : j)]!;
+      }
       let parts: number[] = [];
       tf.tidy(() => {
         const xs = tf.tensor2d(x, [b * m, dim]);
         const t = tf.tensor2d(r, [b, m]).sub(norm.shift).div(norm.scale) as Tensor2D;
+        const tt = tr ? (tf.tensor2d(tr, [b, m]).sub(norm.shift).div(norm.scale) as Tensor2D) : undefined;
         optimizer.minimize(() => {
           const pred = (model.apply(xs, { training: true }) as Tensor2D).reshape([b, m]) as Tensor2D;
-          const l = rewardLoss(tf, pred, t, lossOpts);
-          parts = [l.huber.dataSync()[0]!, l.kl.dataSync()[0]!];
+          const l = opts.objective ? opts.objective(tf, pred, t, tt) : rewardLoss(tf, pred, t, lossOpts);
+          parts = [l.huber.dataSync()[0]!, l.kl.dataSync()[0]!, l.total.dataSync()[0]!];
           return l.total;
         });
       });
       rows += b * m;
-      const [hub, kl] = parts as [number, number];
-      const loss = hub + o.loss.listwise * kl;
+      const [hub, kl, total] = parts as [number, number, number];
+      const loss = opts.objective ? total : hub + o.loss.listwise * kl;
       acc.loss += loss;
       acc.huber += hub;
       acc.kl += kl;
@@ -227,8 +274,27 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
       lr,
     };
     if (opts.validation) stats.validation = evaluateSet(tf, model, opts.validation, norm, lossOpts);
+    if (opts.monitor) {
+      stats.monitor = opts.monitor(predict, epoch);
+      if (!(stats.monitor <= bestScore)) {
+        bestScore = stats.monitor;
+        bestEpoch = epoch;
+        for (const w of best) w.dispose();
+        best = model.getWeights().map((w) => w.clone());
+      }
+    } else {
+      bestEpoch = epoch;
+    }
     history.push(stats);
     opts.onEpoch?.(stats);
+    if (opts.monitor && opts.patience !== undefined && epoch - bestEpoch >= opts.patience) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  if (best.length) {
+    model.setWeights(best);
+    for (const w of best) w.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
   const trainSeconds = history.reduce((a, h) => a + h.seconds, 0);
@@ -244,14 +310,25 @@ export async function trainRewardModel(tf: Tf, data: GroupedSet, opts: TrainOpti
     rowsPerSecond: rows / Math.max(1e-9, trainSeconds),
     gflops: (rows * 3 * mlpFlops(shape)) / Math.max(1e-9, trainSeconds) / 1e9,
     options: o,
-    predict(xr: Float32Array, n: number): Float32Array {
-      return tf.tidy(() => {
-        const y = (model.apply(tf.tensor2d(xr, [n, dim])) as Tensor2D).mul(norm.scale).add(norm.shift);
-        return new Float32Array(y.dataSync());
-      });
-    },
+    bestEpoch,
+    stoppedEarly,
+    predict,
     dispose(): void {
       model.dispose();
     },
   };
+}
+
+/** Loads exported layers (reward units) into a model trained on the normalised scale. */
+function setLayers(tf: Tf, model: Sequential, init: DenseLayer[], norm: { shift: number; scale: number }): void {
+  if (init.length !== model.layers.length) throw new RangeError(`init has ${init.length} layers, the model ${model.layers.length}`);
+  const ws: Tensor[] = [];
+  init.forEach((l, i) => {
+    const last = i === init.length - 1;
+    const w = last ? l.weight.map((v) => v / norm.scale) : l.weight;
+    const bias = last ? l.bias.map((v) => (v - norm.shift) / norm.scale) : l.bias;
+    ws.push(tf.tensor2d(w, [l.inDim, l.outDim]), tf.tensor1d(bias));
+  });
+  model.setWeights(ws);
+  for (const w of ws) w.dispose();
 }
