@@ -20,6 +20,7 @@ const commands: Array<Promise<{ register: Register }>> = [
   import('./bundle.js'),
   import('./compress.js'),
   import('./config.js'),
+  import('./eval.js'),
   import('./inspect.js'),
   import('./keys.js'),
   import('./run.js'),

@@ -6,9 +6,10 @@
  */
 import { EdgeError } from '../errors.js';
 import type { Scorer } from '../runtime/engine/scorer.js';
-import { DEFAULT_ACTION_GRID, gridCandidates, type ActionGrid } from './actions.js';
+import { candidateAt, DEFAULT_ACTION_GRID, gridCandidates, type ActionGrid } from './actions.js';
 import { candidateFeatures, FEATURE_DIM } from './features.js';
 import type { Observation } from './observe.js';
+import { argmax } from './reward.js';
 import { scorerPolicy, type Policy, type ScoreFn } from './policies.js';
 
 /** The scoring function of a model for the grid's candidates (K rewards per observation). */
@@ -42,4 +43,26 @@ export function modelScoreFn(scorer: Scorer, grid: ActionGrid = DEFAULT_ACTION_G
 /** The argmax of a model over the grid, as a simulator policy named after the model. */
 export function modelPolicy(scorer: Scorer, grid: ActionGrid = DEFAULT_ACTION_GRID): Policy {
   return scorerPolicy(modelScoreFn(scorer, grid), { grid, name: scorer.id });
+}
+
+/**
+ * A model policy that also keeps a copy of every decision's candidate scores (index = decision
+ * number = trajectory index of the state scored), for pictures of what the model saw.
+ */
+export function recordingModelPolicy(scorer: Scorer, grid: ActionGrid = DEFAULT_ACTION_GRID): Policy & { scores: Float32Array[] } {
+  const score = modelScoreFn(scorer, grid);
+  const cands = gridCandidates(grid);
+  const scores: Float32Array[] = [];
+  return {
+    name: scorer.id,
+    scores,
+    reset() {
+      scores.length = 0;
+    },
+    async act(_sim, obs) {
+      const r = Float32Array.from(await score(obs, cands));
+      scores.push(r);
+      return candidateAt(cands, argmax(r));
+    },
+  };
 }
