@@ -79,6 +79,8 @@ export class UpdateAgent extends EventEmitter<{ event: [UpdateEvent] }> {
         this.publish({ event: 'rejected', model: topicModel, code: codeOf(e), reason: describeError(e) });
       }
     });
+    // Retained: tells `fleet status` this device follows the fleet, and with which model.
+    this.publish({ event: 'ready', model: this.o.host.current()?.id ?? '', tags: this.o.tags ?? [] });
     return this;
   }
 

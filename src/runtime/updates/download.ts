@@ -120,7 +120,7 @@ export function downloadMqtt(o: MqttDownloadOptions): Promise<{ bytes: Buffer; s
     };
 
     const request = (): void => {
-      const req: ChunkRequest = { device: o.device, have: Buffer.from(asm.have).toString('base64'), n: asm.chunks, sha256: ann.sha256 };
+      const req: ChunkRequest = { device: o.device, have: Buffer.from(asm.have).toString('base64'), n: asm.chunks, chunk_size: ann.chunk_size, sha256: ann.sha256 };
       stats.requests++;
       link.publish(reqTopic, JSON.stringify(req), { qos: 1, maxAgeMs: chunkTimeoutMs });
     };

@@ -202,18 +202,20 @@ export interface ChunkRequest {
   /** base64 bitmap of the chunks the device HAS. */
   have: string;
   n: number;
+  chunk_size: number;
   /** sha256 of the bundle asked for (guards against a re-published version). */
   sha256: string;
 }
 
 const validateRequest = compile<ChunkRequest>({
   type: 'object',
-  required: ['device', 'have', 'n', 'sha256'],
+  required: ['device', 'have', 'n', 'chunk_size', 'sha256'],
   additionalProperties: false,
   properties: {
     device: { type: 'string', minLength: 1, maxLength: 128 },
     have: { type: 'string', maxLength: 200_000 },
     n: { type: 'integer', minimum: 1, maximum: 1 << 20 },
+    chunk_size: { type: 'integer', minimum: 1024, maximum: MAX_CHUNK_SIZE },
     sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
   },
 });
@@ -230,7 +232,7 @@ export function parseChunkRequest(payload: Uint8Array): ChunkRequest {
 }
 
 /** Device update events on `<prefix>/<device>/events`. */
-export type UpdateEventKind = 'announced' | 'ignored' | 'received' | 'verified' | 'stored' | 'rejected' | 'canary' | 'activated' | 'confirmed' | 'rolled_back' | 'resumed';
+export type UpdateEventKind = 'ready' | 'announced' | 'ignored' | 'received' | 'verified' | 'stored' | 'rejected' | 'canary' | 'activated' | 'confirmed' | 'rolled_back' | 'resumed';
 
 export interface UpdateEvent {
   event: UpdateEventKind;
