@@ -10,6 +10,9 @@ import { EdgeError } from '../errors.js';
 
 type Register = (program: Command) => void;
 
+// Only the daemon logs to stdout; every other command keeps stdout for its results.
+if (process.argv[2] !== 'run' && process.env['EDGEREWARD_LOG_FD'] === undefined) process.env['EDGEREWARD_LOG_FD'] = '2';
+
 const program = new Command('edgereward')
   .description('Learned reward models on edge robots: compress them, run them, hot-swap them.')
   .version(RUNTIME_VERSION);

@@ -7,12 +7,18 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 const level = process.env['EDGEREWARD_LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? 'info';
+// The daemon logs to stdout (journald); one-shot commands set EDGEREWARD_LOG_FD=2 so that
+// their printed results (`--json`) stay clean on stdout.
+const fd = process.env['EDGEREWARD_LOG_FD'] === '2' ? 2 : 1;
 
-export const log: Logger = pino({
-  level,
-  base: { svc: 'edgereward' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-});
+export const log: Logger = pino(
+  {
+    level,
+    base: { svc: 'edgereward' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  },
+  pino.destination({ fd, sync: fd === 2 }),
+);
 
 const children = new Set<Logger>();
 
