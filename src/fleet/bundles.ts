@@ -1,6 +1,6 @@
 /**
  * The fleet server's bundle directory, indexed by sha256 of each file. Re-scanned (at most
- * once a second) when a device asks for a bundle it does not know yet, so `fleet publish
+ * ten times a second) when a device asks for a bundle it does not know yet, so `fleet publish
  * --bundles DIR` (or a plain copy into DIR) is enough to make a new bundle servable.
  */
 import { createHash } from 'node:crypto';
@@ -26,7 +26,7 @@ export class BundleDir {
   /** The bytes of the bundle with this sha256, or undefined. */
   get(sha256: string): Buffer | undefined {
     let e = this.bySha.get(sha256);
-    if (!e && Date.now() - this.lastScan > 1000) {
+    if (!e && Date.now() - this.lastScan > 100) {
       this.scan();
       e = this.bySha.get(sha256);
     }

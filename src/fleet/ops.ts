@@ -76,6 +76,8 @@ export interface DeviceRow {
 export async function fleetStatus(o: BrokerOptions & { fleet: string; waitMs?: number; all?: boolean }): Promise<DeviceRow[]> {
   const prefix = o.prefix ?? 'edgereward';
   const rows = new Map<string, DeviceRow>();
+  // The model comes from whichever is newer: the retained status or the last update event.
+  const modelAt = new Map<string, number>();
   const row = (d: string): DeviceRow => {
     let r = rows.get(d);
     if (!r) rows.set(d, (r = { device: d, online: null, model: null, lastEvent: null, lastEventAt: null, p99Ms: null, fleet: null }));
@@ -95,7 +97,11 @@ export async function fleetStatus(o: BrokerOptions & { fleet: string; waitMs?: n
     const r = row(device);
     if (topic.endsWith('/status')) {
       r.online = v['state'] !== 'offline';
-      if (typeof v['model'] === 'string') r.model = v['model'];
+      const t = typeof v['t'] === 'number' ? v['t'] : 0;
+      if (typeof v['model'] === 'string' && t >= (modelAt.get(device) ?? -1)) {
+        r.model = v['model'];
+        modelAt.set(device, t);
+      }
       if (typeof v['p99_ms'] === 'number') r.p99Ms = v['p99_ms'];
       if (typeof v['fleet'] === 'string') r.fleet = v['fleet'];
     } else {
@@ -104,7 +110,10 @@ export async function fleetStatus(o: BrokerOptions & { fleet: string; waitMs?: n
         r.lastEventAt = ev.t;
         r.lastEvent = `${ev.event ?? '?'} ${ev.model ?? ''}${ev.code ? ` ${ev.code}` : ''}`.trim();
         if (typeof ev.fleet === 'string') r.fleet = ev.fleet;
-        if (r.model === null && typeof ev.active === 'string') r.model = ev.active;
+        if (typeof ev.active === 'string' && ev.t >= (modelAt.get(device) ?? -1)) {
+          r.model = ev.active;
+          modelAt.set(device, ev.t);
+        }
       }
     }
   });
