@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (o: { config?: string; print?: boolean }) => {
       const { checkConfig, defaultConfigFile, formatProblems, redact } = await import('../config/load.js');
       const { isEdgeError } = await import('../errors.js');
-      const file = o.config ?? process.env['EDGEREWARD_CONFIG'] ?? defaultConfigFile();
+      const file = o.config ?? (process.env['EDGEREWARD_CONFIG'] || defaultConfigFile());
       let res;
       try {
         res = checkConfig({ file });

@@ -51,7 +51,7 @@ export function register(program: Command): void {
       if (o.logLevel !== undefined) flags['telemetry.logLevel'] = o.logLevel;
       if (o.rate !== undefined) Object.assign(flags, { 'loop.rateHz': o.rate, 'loop.trigger': '' });
       if (o.live !== undefined) flags['telemetry.live'] = o.live;
-      const file = o.config ?? process.env['EDGEREWARD_CONFIG'] ?? defaultConfigFile();
+      const file = o.config ?? (process.env['EDGEREWARD_CONFIG'] || defaultConfigFile());
       const cfg = loadConfig({ file, flags });
 
       const { setLogLevel, log } = await import('../telemetry/log.js');

@@ -18,6 +18,8 @@ export async function startEmbeddedBroker(o: { host?: string; port?: number } = 
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    // Nagle + delayed ACK would hold the third of three small sensor messages for ~40 ms.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     broker.handle(socket);
