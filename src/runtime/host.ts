@@ -295,7 +295,7 @@ export class ModelHost {
       scorer = await this.createScorer(bundle);
     } catch (e) {
       await this.store.block(entry, codeOf(e));
-      return this.reject(id, codeOf(e), describeError(e));
+      return this.reject(id, codeOf(e), describeError(e), { stage: 'load' });
     }
     if (!scorer.plan || !scorer.candidates) {
       await scorer.release();
@@ -306,7 +306,7 @@ export class ModelHost {
       if (!verdict.ok) {
         await scorer.release().catch(() => undefined);
         await this.store.block(entry, verdict.code);
-        return verdict;
+        return this.reject(id, verdict.code, verdict.reason, verdict.figures);
       }
     }
     // Persist first, then swap: a crash in between boots the new (unconfirmed) model.
@@ -327,7 +327,7 @@ export class ModelHost {
     return { ok: true };
   }
 
-  private runCanary(scorer: HostScorer, id: string, entry: StoreEntry): Promise<{ ok: true } | { ok: false; code: string; reason: string }> {
+  private runCanary(scorer: HostScorer, id: string, entry: StoreEntry): Promise<{ ok: true } | { ok: false; code: string; reason: string; figures?: Record<string, unknown> }> {
     const active = this.active!;
     return new Promise((resolve) => {
       const c: Canary = { scorer, id, entry, n: 0, skipped: 0, nonFinite: 0, agree: 0, compared: 0, lat: [], busy: false, done: () => undefined };
@@ -342,7 +342,7 @@ export class ModelHost {
         const p99 = percentile(c.lat, 0.99);
         const figures = { ticks: c.n, skipped: c.skipped, non_finite: c.nonFinite, p50_ms: round3(p50), p99_ms: round3(p99), budget_ms: this.o.budgetMs, agreement: c.compared > 0 ? round3(c.agree / c.compared) : null, min_agreement: this.o.agreement || null, against: active.id };
         this.emit({ event: 'canary', model: id, passed: r.ok, ...figures });
-        resolve(r.ok ? r : this.reject(id, r.code, r.reason, figures));
+        resolve(r.ok ? r : { ...r, figures });
       };
       const tap: Tap = (rewards, count) => {
         if (c.busy || count !== active.scorer.candidates?.count) return;
