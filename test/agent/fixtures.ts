@@ -23,7 +23,7 @@ export function makeTestBundle(t: T, o: { nan?: boolean; name?: string } = {}): 
   const keys = generateKeyPair();
   const trust = join(dir, 'trusted');
   mkdirSync(trust);
-  writeFileSync(join(trust, `${keys.keyId}.pem`), keys.publicKeyPem);
+  writeFileSync(join(trust, `${keys.keyId}.pub`), keys.publicKeyPem);
   const model = o.nan
     ? buildMlpModel({
         inputName: 'x',
