@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULT_ACTION_GRID, candidateAt } from '../../src/sim/actions.js';
 import { decodeDataset, encodeDataset, readDataset, stateInputs, writeDataset } from '../../src/sim/dataset.js';
-import { DEFAULT_FEATURE_MAP, FEATURE_DIM, features } from '../../src/sim/features.js';
+import { DEFAULT_FEATURE_MAP, FEATURE_DIM, features, featuresFromMap } from '../../src/sim/features.js';
 import { generateDataset } from '../../src/sim/generate.js';
 import { observe } from '../../src/sim/observe.js';
 import { argmax, scoreCandidates } from '../../src/sim/reward.js';
@@ -76,4 +76,17 @@ t.test('generation is deterministic for a seed', async (t) => {
   const a = generateDataset({ episodes: 2, seed: 123 }).dataset;
   const b = generateDataset({ episodes: 2, seed: 123 }).dataset;
   t.ok(encodeDataset(a).equals(encodeDataset(b)));
+});
+
+t.test('a non-default lidar goes through the generic feature map', async (t) => {
+  const config = { lidar: { beams: 16, maxRange: 4 } };
+  const { dataset } = generateDataset({ episodes: 1, seed: 31, config });
+  t.equal(dataset.featureDim, 21, '16 beams + 5');
+  t.equal(dataset.meta.featureMap.length, 23);
+  t.same(dataset.meta.featureMap[0], { stream: 'lidar', field: 'ranges', index: 0, scale: 0.25, offset: 0, clip: [0, 1] });
+  const sim = createSim(31, config);
+  const obs = observe(sim);
+  t.equal(obs.lidar.ranges.length, 16);
+  const want = featuresFromMap(dataset.meta.featureMap.slice(0, 21), obs, { v: 0, w: 0 });
+  t.same(Array.from(dataset.features.subarray(0, 21)), Array.from(want));
 });
