@@ -41,6 +41,6 @@ export class LatestValues {
 }
 
 /** Operator: write every sample into `store` as it passes (the freshest wins). */
-export function latestInto(store: LatestValues): MonoTypeOperatorFunction<Sample> {
-  return tap((s) => store.set(s.stream, s.msg, s.rx));
+export function latestInto<T extends Sample>(store: LatestValues): MonoTypeOperatorFunction<T> {
+  return tap((s: T) => store.set(s.stream, s.msg, s.rx));
 }
