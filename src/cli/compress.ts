@@ -68,6 +68,24 @@ interface PruneFlags {
   json?: boolean;
 }
 
+interface PipelineFlags {
+  teacher: string;
+  data: string;
+  out: string;
+  key: string;
+  targetLatencyMs?: number;
+  lambda?: number;
+  cost?: 'latency' | 'bytes' | 'params';
+  budgetMin?: number;
+  maxEvaluations?: number;
+  work?: string;
+  evalEpisodes?: number;
+  evalSeed?: number;
+  name?: string;
+  version?: string;
+  json?: boolean;
+}
+
 export function register(program: Command): void {
   const compress = program.command('compress').description('Shrink a reward model (ONNX file or bundle): quantize, prune; every result is checked in onnxruntime-node before it is written');
 
@@ -167,5 +185,56 @@ export function register(program: Command): void {
       });
       writeCompressOutput(out, src, res.bytes, res.report, f.key);
       process.stdout.write(f.json ? JSON.stringify(res.report) + '\n' : `${formatReport(res.report)}\n  wrote       ${out}\n`);
+    });
+
+  compress
+    .command('pipeline')
+    .description('Teacher -> signed student bundle: architecture search + distillation -> prune (+ fine-tune) -> quantize -> evaluate -> sign, with a report; restartable')
+    .requiredOption('--teacher <path>', 'teacher model: .onnx or bundle')
+    .requiredOption('--data <file>', 'dataset from `edgereward sim dataset` (states, candidates, true rewards)')
+    .requiredOption('--out <bundle>', 'student bundle to write (the report goes next to it)')
+    .requiredOption('--key <pem>', 'private key that signs the student')
+    .option('--target-latency-ms <ms>', 'latency budget at the deployment batch (65 candidates), measured on this machine', num('target-latency-ms'))
+    .option('--lambda <l>', "weight of the cost in the search's objective L + λ·C", num('lambda'))
+    .option('--cost <c>', 'C for --lambda: latency (ms, default) | bytes (kB) | params (thousands)')
+    .option('--budget-min <m>', 'search budget in minutes (default 10)', num('budget-min'))
+    .option('--max-evaluations <n>', 'search budget in candidate evaluations', num('max-evaluations'))
+    .option('--work <dir>', 'work directory with one checkpoint per stage (default <out>.work)')
+    .option('--eval-episodes <n>', 'closed-loop episodes for teacher and student (default 200; 0 skips)', num('eval-episodes'))
+    .option('--eval-seed <s>', 'first world seed of the closed-loop evaluation (default 1000)', num('eval-seed'))
+    .option('--name <name>', 'student model name (default: the teacher name with -student)')
+    .option('--version <v>', 'student version (default: the teacher version)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (f: PipelineFlags) => {
+      const { runPipeline } = await import('../compress/pipeline/index.js');
+      const res = await runPipeline({
+        teacher: f.teacher,
+        data: f.data,
+        out: f.out,
+        key: f.key,
+        ...(f.targetLatencyMs !== undefined ? { targetLatencyMs: f.targetLatencyMs } : {}),
+        ...(f.lambda !== undefined ? { lambda: f.lambda } : {}),
+        ...(f.cost ? { cost: f.cost } : {}),
+        ...(f.budgetMin !== undefined ? { budgetMin: f.budgetMin } : {}),
+        ...(f.maxEvaluations !== undefined ? { maxEvaluations: f.maxEvaluations } : {}),
+        ...(f.work ? { work: f.work } : {}),
+        ...(f.evalEpisodes !== undefined ? { evalEpisodes: f.evalEpisodes } : {}),
+        ...(f.evalSeed !== undefined ? { evalSeed: f.evalSeed } : {}),
+        ...(f.name ? { name: f.name } : {}),
+        ...(f.version ? { version: f.version } : {}),
+        progress: !f.json,
+      });
+      if (f.json) {
+        process.stdout.write(JSON.stringify(res.summary) + '\n');
+        return;
+      }
+      const s = res.summary;
+      const lines = [
+        `${s.student.id}: ${s.student.arch}`,
+        ...s.targets.map((t) => `  ${t.met ? 'ok ' : 'NO '} ${t.name.padEnd(58)} ${t.value}  (target ${t.target})`),
+        `  wrote ${res.out} (${s.student.bytes} bytes) and ${res.report}`,
+        ...(res.stagesResumed.length ? [`  resumed: ${res.stagesResumed.join(', ')} were done in an earlier run`] : []),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
     });
 }
