@@ -123,6 +123,7 @@ export class Daemon {
       maxAgeMs,
       defaultMaxAgeMs: cfg.loop.maxAgeMs,
       policy: makePolicy({ kind: cfg.loop.policy, temperature: cfg.loop.temperature, seed: cfg.loop.seed }),
+      coalesce: trigger !== '',
     });
 
     const d = new Daemon(cfg, models, scorer, link, serial, latest, loop, o.notifier ?? new SystemdNotifier(), Math.max(1000, 5 * period), undefined);

@@ -26,6 +26,7 @@ const latencyHist = histogram(
   [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25],
 );
 const ticksTotal = counter('edgereward_ticks_total', 'Decision ticks started');
+const coalescedTotal = counter('edgereward_ticks_coalesced_total', 'Trigger ticks that arrived during a decision and were folded into one follow-up decision');
 const misses = counter<'kind'>('edgereward_deadline_misses_total', 'Ticks without a model decision in time: deadline (scoring too slow) or overrun (previous tick still running)', ['kind']);
 const missDeadline = misses.labels('deadline');
 const missOverrun = misses.labels('overrun');
@@ -51,6 +52,12 @@ export interface LoopOptions {
   gate?: ScorerGate;
   /** Unix ms (for ages and the message's `t`); default Date.now. */
   clock?: () => number;
+  /**
+   * Trigger mode: a tick that arrives while a decision is in flight is not a miss but is
+   * coalesced into ONE follow-up decision on the freshest values (sensor messages often arrive
+   * in bursts, two in one TCP read). Default false: at a fixed rate an overrun is a miss.
+   */
+  coalesce?: boolean;
 }
 
 interface ModelState {
@@ -85,6 +92,7 @@ export class DecisionLoop {
   private readonly states = new WeakMap<ActiveModel, ModelState>();
   private readonly ageOut = { oldest: 0 };
   private sub: Subscription | undefined;
+  private pending = false;
   private inFlight: Promise<void> | undefined;
   private seq = 0;
   /** The seq whose deadline is armed (0: none) and the last seq that timed out. */
@@ -100,6 +108,7 @@ export class DecisionLoop {
       defaultMaxAgeMs: 500,
       policy: argmax,
       clock: Date.now,
+      coalesce: false,
       ...opts,
       maxAgeMs: opts.maxAgeMs ?? {},
     };
@@ -143,6 +152,11 @@ export class DecisionLoop {
   private onTick(t0: number): void {
     this.stats.ticks++;
     ticksTotal.inc();
+    if (this.inFlight && this.o.coalesce) {
+      this.pending = true;
+      coalescedTotal.inc();
+      return;
+    }
     if (this.inFlight) {
       // The previous decision is still being scored: skipping keeps decisions fresh instead
       // of queueing them (its deadline timer publishes the fallback if it runs too long).
@@ -156,6 +170,10 @@ export class DecisionLoop {
 
   private readonly done = (): void => {
     this.inFlight = undefined;
+    if (this.pending && this.sub) {
+      this.pending = false;
+      this.inFlight = this.decide(performance.now()).then(this.done, this.failed);
+    }
   };
 
   private readonly failed = (e: unknown): void => {
