@@ -3,7 +3,7 @@
  * `/healthz` (the process answers) and `/readyz` (model loaded, loop ticking within its
  * deadline, streams fresh: 200 or 503 with the failing checks as JSON).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry } from './metrics.js';
 import { moduleLogger } from './log.js';
@@ -19,6 +19,8 @@ export interface TelemetryServerOptions {
   /** 0 = a free port. */
   port: number;
   readiness: () => Readiness;
+  /** Answers first (the live page: its access rule, pages, event stream); false = not handled. */
+  handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface TelemetryServer {
@@ -36,6 +38,7 @@ export async function startTelemetryServer(o: TelemetryServerOptions): Promise<T
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (o.handle?.(req, res)) return;
     switch (path) {
       case '/metrics':
         registry.metrics().then(
