@@ -4,7 +4,7 @@
  *
  *   streams (MQTT, serial) -> LatestValues -> DecisionLoop -> sinks (MQTT action, serial)
  */
-import { merge, type Observable, type Subscription } from 'rxjs';
+import { merge, tap, type Observable, type Subscription } from 'rxjs';
 import { describeError, EdgeError } from '../errors.js';
 import { MqttLink } from '../io/mqtt/MqttLink.js';
 import { SerialLink, type SerialCodecOptions } from '../io/serial/SerialLink.js';
@@ -20,7 +20,9 @@ import { startTelemetryServer, type Readiness, type TelemetryServer } from '../t
 import { SystemdNotifier, startWatchdog } from '../telemetry/notify.js';
 import type { ActionSink } from './action.js';
 import { LatestValues, latestInto } from './latest.js';
-import { DecisionLoop } from './loop.js';
+import { DecisionLoop, type DecisionTap } from './loop.js';
+import type { Recorder } from '../io/record/Recorder.js';
+import type { FoxgloveBridge } from '../telemetry/foxglove/FoxgloveBridge.js';
 import { makePolicy } from './policy.js';
 import { ModelSlot, type ActiveModel } from './scorer.js';
 import { ScoreService, serveScoreRequests } from './score-service.js';
@@ -41,6 +43,9 @@ export class Daemon {
   private watchdog: { stop(): void } | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** The MCAP recorder (record.enabled) and the Foxglove bridge (foxglove.enabled). */
+  recorder: Recorder | undefined;
+  foxglove: FoxgloveBridge | undefined;
 
   private constructor(
     readonly config: EdgeConfig,
@@ -113,6 +118,8 @@ export class Daemon {
     const trigger = cfg.loop.trigger;
     const tickSrc = trigger ? ticks({ trigger: stream$(trigger), idleMs: maxAgeMs[trigger] ?? cfg.loop.maxAgeMs }) : ticks({ rateHz: cfg.loop.rateHz });
     const period = trigger ? (maxAgeMs[trigger] ?? cfg.loop.maxAgeMs) : 1000 / cfg.loop.rateHz;
+    const taps: DecisionTap[] = [];
+    const { recorder, foxglove } = await startViews(cfg, models, latest, maxAgeMs, taps);
     const loop = new DecisionLoop({
       models,
       latest,
@@ -124,10 +131,14 @@ export class Daemon {
       defaultMaxAgeMs: cfg.loop.maxAgeMs,
       policy: makePolicy({ kind: cfg.loop.policy, temperature: cfg.loop.temperature, seed: cfg.loop.seed }),
       coalesce: trigger !== '',
+      taps,
     });
 
     const d = new Daemon(cfg, models, scorer, link, serial, latest, loop, o.notifier ?? new SystemdNotifier(), Math.max(1000, 5 * period), undefined);
-    d.subs.push(merge(...[...names].map(stream$)).pipe(latestInto(latest)).subscribe({ error: (e: unknown) => log.error({ err: describeError(e) }, 'a sensor stream failed') }));
+    d.recorder = recorder;
+    d.foxglove = foxglove;
+    const record = recorder ? tap(recorder.sensor) : (x: Observable<SensorSample>) => x;
+    d.subs.push(merge(...[...names].map(stream$)).pipe(record, latestInto(latest)).subscribe({ error: (e: unknown) => log.error({ err: describeError(e) }, 'a sensor stream failed') }));
     if (cfg.score.enabled && link) d.subs.push(serveScoreRequests(link, new ScoreService(models, loop.gate, { maxCandidates: cfg.score.maxCandidates })));
     link?.start();
     for (const s of serial) s.start();
@@ -164,12 +175,34 @@ export class Daemon {
       void this.notifier.stopping();
       await this.loop.stop();
       for (const s of this.subs) s.unsubscribe();
+      await Promise.allSettled([this.recorder?.close(), this.foxglove?.close()]);
       await Promise.allSettled([this.link?.close(), ...this.serial.map((s) => s.close()), this.http?.close()]);
       await this.scorer.release().catch(() => undefined);
       log.info({ decisions: this.loop.stats.decisions, fallbacks: this.loop.stats.fallbacks }, 'edgereward stopped');
     })();
     return this.stopping;
   }
+}
+
+/** The recorder and the Foxglove bridge, when configured, as decision taps (lazy imports: off by default). */
+async function startViews(cfg: EdgeConfig, models: ModelSlot, latest: LatestValues, maxAgeMs: Record<string, number>, taps: DecisionTap[]): Promise<{ recorder: Recorder | undefined; foxglove: FoxgloveBridge | undefined }> {
+  let recorder: Recorder | undefined;
+  let foxglove: FoxgloveBridge | undefined;
+  const candidates = () => models.current()?.scorer.candidates;
+  if (cfg.record.enabled && cfg.record.dir !== '') {
+    const { Recorder } = await import('../io/record/Recorder.js');
+    const { foxgloveViews } = await import('../telemetry/foxglove/views.js');
+    const r = cfg.record;
+    recorder = new Recorder({ dir: r.dir, maxFileBytes: r.maxFileBytes, maxFileAgeMs: r.maxFileAgeMs, maxTotalBytes: r.maxTotalBytes, chunkBytes: r.chunkBytes, flushMs: r.flushMs, queue: r.queue, views: [foxgloveViews({ rateHz: cfg.foxglove.rateHz, candidates })] });
+    recorder.start({ policy: cfg.loop.policy, temperature: cfg.loop.temperature, seed: cfg.loop.seed, fallback: cfg.loop.fallback, maxAgeMs, defaultMaxAgeMs: cfg.loop.maxAgeMs, deadlineMs: cfg.loop.deadlineMs });
+    taps.push(recorder);
+  }
+  if (cfg.foxglove.enabled) {
+    const { FoxgloveBridge } = await import('../telemetry/foxglove/FoxgloveBridge.js');
+    foxglove = await FoxgloveBridge.start({ host: cfg.foxglove.host, port: cfg.foxglove.port, token: cfg.foxglove.token, rateHz: cfg.foxglove.rateHz, latest, name: `edgereward ${cfg.device.id}` });
+    taps.push(foxglove);
+  }
+  return { recorder, foxglove };
 }
 
 const round3 = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);

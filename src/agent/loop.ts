@@ -16,6 +16,8 @@ import type { PolicyFn } from './policy.js';
 import { argmax } from './policy.js';
 import { checkInputs, countFallback, outputsFinite, type FallbackReason, type Freshness } from './safety.js';
 import { ScorerGate, type ActiveModel, type ModelSource } from './scorer.js';
+import type { CandidateSet } from '../runtime/features/candidates.js';
+import type { FeaturePlan } from '../runtime/features/assemble.js';
 
 const log = moduleLogger('loop');
 const warn = rateLimitedLog(log);
@@ -52,12 +54,40 @@ export interface LoopOptions {
   gate?: ScorerGate;
   /** Unix ms (for ages and the message's `t`); default Date.now. */
   clock?: () => number;
+  /** Observers of every tick (the recorder, the Foxglove bridge): read-only, synchronous. */
+  taps?: DecisionTap[];
   /**
    * Trigger mode: a tick that arrives while a decision is in flight is not a miss but is
    * coalesced into ONE follow-up decision on the freshest values (sensor messages often arrive
    * in bursts, two in one TCP read). Default false: at a fixed rate an overrun is a miss.
    */
   coalesce?: boolean;
+}
+
+/** What a tap sees of a decision beyond the action message (the loop's reused objects). */
+export interface DecisionDetail {
+  /** Wall clock (unix ms) at tick start: what input ages were measured against. */
+  tickAt: number;
+  /** Rewards of `count` candidates; undefined when the model did not run (most fallbacks). */
+  rewards: Float32Array | undefined;
+  count: number;
+  /** The chosen candidate's index; -1 for a fallback. */
+  best: number;
+  plan: FeaturePlan | undefined;
+  candidates: CandidateSet | undefined;
+  /** The filled model inputs (plan order; per-candidate inputs hold `count` rows). */
+  inputs: readonly Float32Array[] | undefined;
+}
+
+/**
+ * Sees every tick. Called synchronously on the hot path with reused objects: copy what you
+ * keep, never throw, never block (hand work to your own queue).
+ */
+export interface DecisionTap {
+  /** Tick start, before inputs are read (`now` = the loop's clock). */
+  tick?(now: number): void;
+  /** After the action went to the sinks. */
+  decision(msg: Readonly<ActionMessage>, detail: Readonly<DecisionDetail>): void;
 }
 
 interface ModelState {
@@ -88,7 +118,7 @@ export class DecisionLoop {
   readonly last: ActionMessage;
   readonly gate: ScorerGate;
 
-  private readonly o: Required<Omit<LoopOptions, 'gate' | 'maxAgeMs'>> & { maxAgeMs: Readonly<Record<string, number>> };
+  private readonly o: Required<Omit<LoopOptions, 'gate' | 'maxAgeMs' | 'taps'>> & { maxAgeMs: Readonly<Record<string, number>> };
   private readonly states = new WeakMap<ActiveModel, ModelState>();
   private readonly ageOut = { oldest: 0 };
   private sub: Subscription | undefined;
@@ -101,6 +131,8 @@ export class DecisionLoop {
   private tickStart = 0;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private modelId = '';
+  private readonly detail: DecisionDetail = { tickAt: 0, rewards: undefined, count: 0, best: -1, plan: undefined, candidates: undefined, inputs: undefined };
+  private readonly taps: DecisionTap[];
 
   constructor(opts: LoopOptions) {
     this.o = {
@@ -113,6 +145,7 @@ export class DecisionLoop {
       maxAgeMs: opts.maxAgeMs ?? {},
     };
     this.gate = opts.gate ?? new ScorerGate();
+    this.taps = opts.taps ?? [];
     this.last = { t: 0, seq: 0, action: this.o.fallback, reward: null, model: '', latency_ms: 0, obs_age_ms: null, fallback: undefined };
   }
 
@@ -202,12 +235,22 @@ export class DecisionLoop {
     this.tickStart = t0;
     this.armed = seq;
     this.deadlineTimer?.refresh();
+    const now = this.o.clock();
+    const dt = this.detail;
+    dt.tickAt = now;
+    dt.rewards = undefined;
+    dt.best = -1;
+    for (let i = 0; i < this.taps.length; i++) this.taps[i]!.tick?.(now);
     const m = this.o.models.current();
     if (m === undefined) return this.fallback('no_model', seq, t0, null);
     this.noteModel(m.id);
     const st = this.stateFor(m);
     if (st === undefined) return this.fallback('no_model', seq, t0, null);
-    const verdict = checkInputs(this.o.latest, st.needs, this.o.clock(), this.ageOut);
+    dt.plan = m.scorer.plan;
+    dt.candidates = m.scorer.candidates;
+    dt.inputs = st.bufs;
+    dt.count = st.count;
+    const verdict = checkInputs(this.o.latest, st.needs, now, this.ageOut);
     if (verdict) return this.fallback(verdict.reason, seq, t0, verdict.reason === 'stale_input' ? verdict.ageMs : null);
     const obsAge = this.ageOut.oldest;
     const wait = this.gate.acquire();
@@ -231,6 +274,8 @@ export class DecisionLoop {
     for (let j = 0; j < d; j++) st.action[st.names[j]!] = st.values[best * d + j]!;
     this.stats.decisions++;
     this.stats.lastFallback = undefined;
+    dt.rewards = rewards;
+    dt.best = best;
     this.publish(seq, t0, st.action, rewards[best]!, obsAge, undefined);
   }
 
@@ -249,6 +294,7 @@ export class DecisionLoop {
     this.stats.fallbacks++;
     this.stats.lastFallback = reason;
     countFallback(reason);
+    this.detail.best = -1;
     this.publish(seq, t0, this.o.fallback, null, obsAge, reason);
   }
 
@@ -269,6 +315,13 @@ export class DecisionLoop {
         this.o.sinks[i]!.send(msg);
       } catch (e) {
         warn('sink', { err: describeError(e) }, 'an action sink threw; the action was not delivered there');
+      }
+    }
+    for (let i = 0; i < this.taps.length; i++) {
+      try {
+        this.taps[i]!.decision(msg, this.detail);
+      } catch (e) {
+        warn('tap', { err: describeError(e) }, 'a decision tap threw; it missed this tick');
       }
     }
     this.latency.push(ms);

@@ -27,6 +27,7 @@ const commands: Array<Promise<{ register: Register }>> = [
   import('./eval.js'),
   import('./inspect.js'),
   import('./keys.js'),
+  import('./replay.js'),
   import('./rollback.js'),
   import('./run.js'),
   import('./score.js'),

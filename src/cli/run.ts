@@ -15,6 +15,8 @@ interface RunOpts {
   logLevel?: string;
   rate?: string;
   live?: string;
+  record?: string | boolean;
+  foxglove?: string | boolean;
   set: string[];
 }
 
@@ -33,6 +35,9 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'telemetry.logLevel')
     .option('--rate <hz>', 'loop.rateHz (and no trigger)')
     .option('--live <mode>', 'telemetry.live: auto, on, off')
+    .option('--record <dir>', 'record.dir (and record.enabled): MCAP recordings of sensors, decisions and model events')
+    .option('--no-record', 'record.enabled=false (e.g. to keep the demo from recording)')
+    .option('--foxglove [port]', 'foxglove.enabled (and foxglove.port): serve the Foxglove WebSocket protocol')
     .option('--set <key=value>', 'any setting, e.g. --set loop.deadlineMs=10 (repeatable)', collect, [])
     .action(async (o: RunOpts) => {
       const { loadConfig, defaultConfigFile } = await import('../config/load.js');
@@ -51,6 +56,9 @@ export function register(program: Command): void {
       if (o.logLevel !== undefined) flags['telemetry.logLevel'] = o.logLevel;
       if (o.rate !== undefined) Object.assign(flags, { 'loop.rateHz': o.rate, 'loop.trigger': '' });
       if (o.live !== undefined) flags['telemetry.live'] = o.live;
+      if (typeof o.record === 'string') Object.assign(flags, { 'record.dir': o.record, 'record.enabled': true });
+      else if (o.record === false) flags['record.enabled'] = false;
+      if (o.foxglove !== undefined) Object.assign(flags, { 'foxglove.enabled': true }, typeof o.foxglove === 'string' ? { 'foxglove.port': o.foxglove } : {});
       const file = o.config ?? (process.env['EDGEREWARD_CONFIG'] || defaultConfigFile());
       const cfg = loadConfig({ file, flags });
 

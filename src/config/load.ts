@@ -271,6 +271,9 @@ function crossChecks(c: EdgeConfig, sources: Loaded['sources']): ConfigProblem[]
     out.push({ key, message: 'mqtt.tls.cert and mqtt.tls.key go together: give both for mutual TLS, or neither', ...at(key) });
   }
   if (c.loop.trigger !== '' && !/^[^/+#]{1,128}$/.test(c.loop.trigger)) out.push({ key: 'loop.trigger', message: 'loop.trigger must name one stream', ...at('loop.trigger') });
+  if (c.record.enabled && c.record.dir === '') out.push({ key: 'record.dir', message: 'record.enabled is set but record.dir is empty: name the folder for the recordings (run --record DIR)', ...at('record.dir') });
+  if (c.record.enabled && c.record.maxTotalBytes < c.record.maxFileBytes) out.push({ key: 'record.maxTotalBytes', message: `record.maxTotalBytes (${c.record.maxTotalBytes}) is smaller than record.maxFileBytes (${c.record.maxFileBytes}); the cap must hold at least one file`, ...at('record.maxTotalBytes') });
+  if (c.foxglove.enabled && c.foxglove.token === '' && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(c.foxglove.host)) out.push({ key: 'foxglove.token', message: `foxglove.host ${c.foxglove.host} is not loopback, so the Foxglove server needs foxglove.token (set it through EDGEREWARD_FOXGLOVE_TOKEN)`, ...at('foxglove.host') });
   if (c.model.bundle === '' && c.model.dir === '') out.push({ key: 'model.bundle', message: 'no model: set model.bundle (a bundle file) or model.dir (the model store)', ...at('model.bundle') });
   return out;
 }
@@ -301,5 +304,6 @@ export function formatProblems(problems: ConfigProblem[]): string {
 export function redact(c: EdgeConfig): EdgeConfig {
   const copy = JSON.parse(JSON.stringify(c)) as EdgeConfig;
   if (copy.mqtt.password) copy.mqtt.password = '***';
+  if (copy.foxglove.token) copy.foxglove.token = '***';
   return copy;
 }

@@ -65,7 +65,8 @@ export interface EdgeConfig {
   };
   telemetry: { host: string; port: number; logLevel: string; live: 'auto' | 'on' | 'off'; statusIntervalMs: number; watchdog: boolean };
   demo: { robot: boolean; seed: number };
-  record: { dir: string };
+  record: { enabled: boolean; dir: string; maxFileBytes: number; maxFileAgeMs: number; maxTotalBytes: number; chunkBytes: number; flushMs: number; queue: number };
+  foxglove: { enabled: boolean; host: string; port: number; token: string; rateHz: number };
   updates: UpdatesConfig;
 }
 
@@ -217,7 +218,21 @@ export const schema: Schema<EdgeConfig> = withEnv<EdgeConfig>({
     seed: { doc: 'World seed of the first demo episode (episode n uses seed + n)', format: range(0, 2 ** 31, true), default: 1 },
   },
   record: {
-    dir: { doc: 'Where recordings go ("" = no recording)', format: String, default: '' },
+    enabled: { doc: 'Record sensor messages, decisions and model events to MCAP files in record.dir (`run --record DIR`)', format: Boolean, default: false },
+    dir: { doc: 'Where recordings go (rotating MCAP files, oldest deleted first beyond record.maxTotalBytes)', format: String, default: '' },
+    maxFileBytes: { doc: 'Start a new file when the current one reaches this size (bytes)', format: range(64 * 1024, 2 ** 40, true), default: 64 * 1024 * 1024 },
+    maxFileAgeMs: { doc: 'Start a new file when the current one is this old (ms)', format: range(1000, 7 * 24 * 3_600_000, true), default: 10 * 60_000 },
+    maxTotalBytes: { doc: 'Total size cap of record.dir: the oldest recordings are deleted first (bytes)', format: range(64 * 1024, 2 ** 50, true), default: 1024 * 1024 * 1024 },
+    chunkBytes: { doc: 'MCAP chunk size: writes are batched into chunks of about this many bytes (SD cards wear out with small writes)', format: range(1024, 64 * 1024 * 1024, true), default: 256 * 1024 },
+    flushMs: { doc: 'The open chunk is written and fdatasync\'ed at least this often: at most this much is lost on a power cut (ms)', format: range(50, 600_000, true), default: 1000 },
+    queue: { doc: 'Records waiting for the disk; when full (the disk is too slow) records are dropped and counted, never the decision delayed', format: range(16, 1_000_000, true), default: 8192 },
+  },
+  foxglove: {
+    enabled: { doc: 'Serve the Foxglove WebSocket protocol (Foxglove Studio: Open connection -> Foxglove WebSocket)', format: Boolean, default: false },
+    host: { doc: 'Address of the Foxglove WebSocket server (loopback by default; any other address requires foxglove.token)', format: String, default: '127.0.0.1' },
+    port: { doc: 'Port of the Foxglove WebSocket server (0 = a free port)', format: range(0, 65535, true), default: 8765 },
+    token: { doc: 'Bearer token a client must send (Authorization header or ?token= in the URL); required when foxglove.host is not loopback', format: String, default: '', sensitive: true },
+    rateHz: { doc: 'Most messages per second per Foxglove channel (sampled from the loop, off its hot path)', format: range(0.1, 100), default: 10 },
   },
   updates: updatesSchema,
 });
