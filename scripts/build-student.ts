@@ -13,7 +13,7 @@
  * --work (default tmp/student.work: an interrupted run resumes there).
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,7 @@ const { values: a } = parseArgs({
     work: { type: 'string', default: join(ROOT, 'tmp', 'student.work') },
     'target-latency-ms': { type: 'string' },
     speedup: { type: 'string', default: '12' },
+    'size-ratio': { type: 'string', default: '20' },
     'budget-min': { type: 'string', default: '10' },
     'eval-episodes': { type: 'string', default: '200' },
     'data-episodes': { type: 'string', default: '400' },
@@ -79,6 +80,13 @@ async function main(): Promise<void> {
     key: a.key!,
     work: a.work!,
     targetLatencyMs: target,
+    // The size target (≥ 20× smaller than the teacher file), less room for the manifest.
+    maxBytes: Math.floor(statSync(a.teacher!).size / Number(a['size-ratio'])) - 4096,
+    // Known-good funnel shapes in the first population (the search still explores around them).
+    seeds: [
+      { hidden: [64, 64], activation: 'relu', bits: 32, sparsity: 0 },
+      { hidden: [96, 48], activation: 'relu', bits: 32, sparsity: 0 },
+    ],
     budgetMin: Number(a['budget-min']),
     evalEpisodes: Number(a['eval-episodes']),
   });

@@ -23,6 +23,7 @@ import { LatestValues, latestInto } from './latest.js';
 import { DecisionLoop, type DecisionTap } from './loop.js';
 import type { Recorder } from '../io/record/Recorder.js';
 import type { FoxgloveBridge } from '../telemetry/foxglove/FoxgloveBridge.js';
+import type { DeviceView } from '../telemetry/web/device-view.js';
 import { makePolicy } from './policy.js';
 import { ModelSlot, type ActiveModel } from './scorer.js';
 import { ScoreService, serveScoreRequests } from './score-service.js';
@@ -46,6 +47,8 @@ export class Daemon {
   /** The MCAP recorder (record.enabled) and the Foxglove bridge (foxglove.enabled). */
   recorder: Recorder | undefined;
   foxglove: FoxgloveBridge | undefined;
+  /** The live page on the telemetry port (telemetry.web). */
+  web: DeviceView | undefined;
 
   private constructor(
     readonly config: EdgeConfig,
@@ -120,6 +123,9 @@ export class Daemon {
     const period = trigger ? (maxAgeMs[trigger] ?? cfg.loop.maxAgeMs) : 1000 / cfg.loop.rateHz;
     const taps: DecisionTap[] = [];
     const { recorder, foxglove } = await startViews(cfg, models, latest, maxAgeMs, taps);
+    const web = cfg.telemetry.port >= 0 ? await import('../telemetry/web/index.js') : undefined;
+    const webTap = web?.liveTap(latest);
+    if (webTap) taps.push(webTap);
     const loop = new DecisionLoop({
       models,
       latest,
@@ -143,7 +149,8 @@ export class Daemon {
     link?.start();
     for (const s of serial) s.start();
     loop.start();
-    if (cfg.telemetry.port >= 0) d.http = await startTelemetryServer({ host: cfg.telemetry.host, port: cfg.telemetry.port, readiness: () => d.readiness() });
+    if (web && webTap) d.web = web.startDeviceView(cfg, { tap: webTap, loop, models, latest, streams: plan.streams.keys(), ...(link ? { link } : {}) });
+    if (cfg.telemetry.port >= 0) d.http = await startTelemetryServer({ host: cfg.telemetry.host, port: cfg.telemetry.port, readiness: () => d.readiness(), ...(d.web ? { handle: d.web.handler } : {}) });
     d.statusTimer = setInterval(() => d.publishStatus('running'), cfg.telemetry.statusIntervalMs);
     d.statusTimer.unref();
     d.publishStatus('running');
@@ -176,6 +183,7 @@ export class Daemon {
       await this.loop.stop();
       for (const s of this.subs) s.unsubscribe();
       await Promise.allSettled([this.recorder?.close(), this.foxglove?.close()]);
+      this.web?.close();
       await Promise.allSettled([this.link?.close(), ...this.serial.map((s) => s.close()), this.http?.close()]);
       await this.scorer.release().catch(() => undefined);
       log.info({ decisions: this.loop.stats.decisions, fallbacks: this.loop.stats.fallbacks }, 'edgereward stopped');

@@ -76,6 +76,7 @@ interface PipelineFlags {
   targetLatencyMs?: number;
   lambda?: number;
   cost?: 'latency' | 'bytes' | 'params';
+  maxBytes?: number;
   budgetMin?: number;
   maxEvaluations?: number;
   work?: string;
@@ -197,6 +198,7 @@ export function register(program: Command): void {
     .option('--target-latency-ms <ms>', 'latency budget at the deployment batch (65 candidates), measured on this machine', num('target-latency-ms'))
     .option('--lambda <l>', "weight of the cost in the search's objective L + λ·C", num('lambda'))
     .option('--cost <c>', 'C for --lambda: latency (ms, default) | bytes (kB) | params (thousands)')
+    .option('--max-bytes <n>', 'size limit of the student model (a constraint of the search)', num('max-bytes'))
     .option('--budget-min <m>', 'search budget in minutes (default 10)', num('budget-min'))
     .option('--max-evaluations <n>', 'search budget in candidate evaluations', num('max-evaluations'))
     .option('--work <dir>', 'work directory with one checkpoint per stage (default <out>.work)')
@@ -215,6 +217,7 @@ export function register(program: Command): void {
         ...(f.targetLatencyMs !== undefined ? { targetLatencyMs: f.targetLatencyMs } : {}),
         ...(f.lambda !== undefined ? { lambda: f.lambda } : {}),
         ...(f.cost ? { cost: f.cost } : {}),
+        ...(f.maxBytes !== undefined ? { maxBytes: f.maxBytes } : {}),
         ...(f.budgetMin !== undefined ? { budgetMin: f.budgetMin } : {}),
         ...(f.maxEvaluations !== undefined ? { maxEvaluations: f.maxEvaluations } : {}),
         ...(f.work ? { work: f.work } : {}),

@@ -32,7 +32,9 @@ export interface DistillOptions {
   /** Use the data's true rewards for L_sup (default true; false when the data has none). */
   useTruth?: boolean;
   loss?: Partial<Omit<DistillLossOptions, 'scale'>>;
+  /** States per step (default 128: small students are per-step overhead bound in TF.js). */
   batchStates?: number;
+  /** Candidates per state per step, the true best always among them (default: all). */
   candidatesPerState?: number;
   lr?: number;
   lrFinal?: number;
@@ -95,7 +97,7 @@ export async function distillStudent(tf: Tf, o: DistillOptions): Promise<Distill
     hidden: o.arch.hidden,
     activation: o.arch.activation,
     epochs: o.epochs ?? 8,
-    batchStates: o.batchStates ?? 32,
+    batchStates: o.batchStates ?? 128,
     ...(o.candidatesPerState ? { candidatesPerState: o.candidatesPerState } : {}),
     lr: o.lr ?? 3e-3,
     lrFinal: o.lrFinal ?? 1e-4,

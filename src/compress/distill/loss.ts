@@ -17,7 +17,7 @@ import type { LossParts } from '../../train/loss.js';
 import type { Tf } from '../../train/tf.js';
 
 export interface DistillLossOptions {
-  /** Weight of the supervised term (default 0.2); 1 − α weighs the KL term. */
+  /** Weight of the supervised term (default 0.1); 1 − α weighs the KL term. */
   alpha: number;
   /** Boltzmann temperature in reward units (default 0.1, the teacher's own listwise temperature). */
   temperature: number;
@@ -29,7 +29,7 @@ export interface DistillLossOptions {
   scale: number;
 }
 
-export const DEFAULT_DISTILL_LOSS: Omit<DistillLossOptions, 'scale'> = { alpha: 0.2, temperature: 0.1, regression: 1, delta: 1 };
+export const DEFAULT_DISTILL_LOSS: Omit<DistillLossOptions, 'scale'> = { alpha: 0.1, temperature: 0.1, regression: 1, delta: 1 };
 
 /**
  * `pred`, `teacher` and `truth` are `[states, candidates]` on the normalised scale. Without

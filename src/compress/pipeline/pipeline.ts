@@ -44,6 +44,8 @@ export interface PipelineOptions {
   targetLatencyMs?: number;
   lambda?: number;
   cost?: CostKind;
+  /** Size limit of the student model in bytes (a constraint of the search). */
+  maxBytes?: number;
   /** Search budget in minutes (default 10) and/or evaluations. */
   budgetMin?: number;
   maxEvaluations?: number;
@@ -66,6 +68,9 @@ export interface PipelineOptions {
   seeds?: Candidate[];
   deployBatch?: number;
   latencyRuns?: number;
+  /** Candidates per state per training step in the search (default 16) and the final distillation (default 32); the true best is always among them. */
+  searchCandidates?: number;
+  distillCandidates?: number;
   seed?: number;
   name?: string;
   version?: string;
@@ -143,9 +148,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const deployBatch = o.deployBatch ?? k;
   const seed = o.seed ?? 1;
   const settings = {
-    teacher: teacher.sha256, data: dataSha, target: o.targetLatencyMs ?? null, lambda: o.lambda ?? null, cost: o.cost ?? 'latency',
+    teacher: teacher.sha256, data: dataSha, target: o.targetLatencyMs ?? null, maxBytes: o.maxBytes ?? null, lambda: o.lambda ?? null, cost: o.cost ?? 'latency',
     heldOut: o.heldOutFraction ?? 0.1, monitor: o.monitorStates ?? 1000, maxTrain: o.maxTrainStates ?? null, seed, deployBatch,
-    rungs: o.rungs ?? DEFAULT_RUNGS, space: o.space ?? null, distillEpochs: o.distillEpochs ?? 10, finetuneEpochs: o.finetuneEpochs ?? 3,
+    rungs: o.rungs ?? DEFAULT_RUNGS, space: o.space ?? null, distillEpochs: o.distillEpochs ?? 6, finetuneEpochs: o.finetuneEpochs ?? 2,
+    searchCandidates: Math.min(k, o.searchCandidates ?? 16), distillCandidates: Math.min(k, o.distillCandidates ?? 32),
     evalEpisodes: o.evalEpisodes ?? 200, evalSeed: o.evalSeed ?? 1000,
   };
   const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
@@ -206,7 +212,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const search = await stage(2, 'search', async () => {
     const ev = await createEvaluator({
       tf, train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, teacherModel: teacher.model, io, deployBatch,
-      latencyRuns: o.latencyRuns ?? 100, rungs: settings.rungs, distill: { seed },
+      latencyRuns: o.latencyRuns ?? 100, rungs: settings.rungs, distill: { seed, candidatesPerState: settings.searchCandidates },
     });
     const budgetMin = o.budgetMin ?? (o.maxEvaluations === undefined ? 10 : undefined);
     const byEvals = o.maxEvaluations !== undefined;
@@ -223,10 +229,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         ...(o.targetLatencyMs !== undefined ? { targetLatencyMs: o.targetLatencyMs } : {}),
         ...(o.lambda !== undefined ? { lambda: o.lambda } : {}),
         cost: settings.cost as CostKind,
+        ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
         ...(o.seeds ? { seeds: o.seeds } : {}),
         seed,
         onEvaluation: (m, n) => {
           if (m.rung === settings.rungs.length - 1) bestTop1 = Math.max(bestTop1, m.top1);
+          if (!process.stderr.isTTY) say(`  ${String(n).padStart(3)}. ${m.key} rung ${m.rung}: top-1 ${m.top1.toFixed(3)}, ${(m.latencyMs * 1000).toFixed(1)} µs (teacher ${(m.teacherLatencyMs * 1000).toFixed(0)} µs), ${m.bytes} B, ${m.trainSeconds.toFixed(1)} s training`);
           bar.update(byEvals ? n : Math.round((performance.now() - s0) / 1000), { best: bestTop1.toFixed(3) });
         },
         onLog: say,
@@ -248,10 +256,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const distilled = await stage(3, 'distill', async () => {
     const init = layersFromOnnx(work.readBytes('search-best.onnx'));
     const epochs = settings.distillEpochs;
-    const stepsPer = Math.floor(train.states / 32);
+    const stepsPer = Math.floor(train.states / 128);
     let bar = await progressBar('distill e1', stepsPer, { enabled: progress, fields: 'loss {loss}' });
     const d: DistillResult = await distillStudent(tf, {
-      train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, arch: { hidden: cand.hidden, activation: cand.activation }, init, epochs, patience: o.patience ?? 3, seed, lr: 2e-3,
+      train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, arch: { hidden: cand.hidden, activation: cand.activation }, init, epochs, patience: o.patience ?? 2, seed, lr: 2e-3, candidatesPerState: settings.distillCandidates,
       onStep: (p) => bar.update(p.step, { loss: p.loss.toFixed(4) }),
       onEpoch: (e) => {
         bar.stop();
@@ -278,7 +286,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const init = layersFromOnnx(p.bytes);
     const ft = await distillStudent(tf, {
       train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, arch: { hidden: init.slice(0, -1).map((l) => l.outDim), activation: cand.activation }, init,
-      epochs: settings.finetuneEpochs, patience: 2, seed, lr: 1e-3,
+      epochs: settings.finetuneEpochs, patience: 2, seed, lr: 1e-3, candidatesPerState: settings.distillCandidates,
       onEpoch: (e) => say(`  fine-tune epoch ${e.epoch}: held-out score ${e.monitor?.toFixed(4)}`),
     });
     work.writeBytes('student-pruned.onnx', studentOnnx(ft.layers, io));
@@ -396,8 +404,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     { name: 'file size (teacher / student)', target: '≥ 20×', value: `${(teacher.fileBytes / bundle.length).toFixed(1)}×`, met: teacher.fileBytes / bundle.length >= 20 },
     { name: `scoring latency, ${deployBatch} candidates (teacher / student)`, target: '≥ 10×', value: `${b65.speedup.toFixed(1)}× (${(b65.teacherMs * 1000).toFixed(0)} µs → ${(b65.studentMs * 1000).toFixed(0)} µs)`, met: b65.speedup >= 10 },
     { name: 'top-1 agreement with the teacher (held-out)', target: '≥ 95%', value: `${(100 * evaluation.fidelity.top1).toFixed(1)}%`, met: evaluation.fidelity.top1 >= 0.95 },
-    ...(cl ? [{ name: `closed-loop success vs teacher (${cl.episodes} episodes)`, target: '≥ 98%', value: `${(100 * cl.successRatio).toFixed(1)}% (${(100 * cl.student.successRate).toFixed(1)}% vs ${(100 * cl.teacher.successRate).toFixed(1)}%)`, met: cl.successRatio >= 0.98 }] : []),
-    { name: 'mean regret (true reward, vs the teacher\'s choice)', target: 'reported', value: evaluation.fidelity.regretTrue.toFixed(4), met: true },
+    ...(cl ? [{ name: `closed-loop success vs teacher (${cl.episodes} episodes)`, target: '≥ 98%', value: `${(100 * Number(cl.successRatio ?? NaN)).toFixed(1)}% (${(100 * cl.student.successRate).toFixed(1)}% vs ${(100 * cl.teacher.successRate).toFixed(1)}%)`, met: cl.successRatio >= 0.98 }] : []),
+    { name: 'mean regret (true reward, vs the teacher\'s choice)', target: 'reported', value: Number(evaluation.fidelity.regretTrue ?? NaN).toFixed(4), met: true },
     { name: 'pipeline time', target: '< 30 min', value: `${(pipelineSeconds / 60).toFixed(1)} min`, met: pipelineSeconds < 1800 },
   ];
   const summary: Summary = {

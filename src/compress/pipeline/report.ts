@@ -22,7 +22,10 @@ export interface ReportInput {
   wallSeconds: number;
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+/** Checkpoints are JSON: a NaN written by one run comes back as null in a resumed one. */
+const num = (x: number | null | undefined): number => (typeof x === 'number' ? x : NaN);
+const pct = (x: number | null | undefined): string => (Number.isFinite(num(x)) ? `${(100 * num(x)).toFixed(1)}%` : 'n/a');
+const fx = (x: number | null | undefined, d: number): string => (Number.isFinite(num(x)) ? num(x).toFixed(d) : 'n/a');
 
 export function paretoSvg(search: ReportInput['search'], targetLatencyMs?: number): string {
   const front = new Set(search.front.map((p) => p.key));
@@ -79,27 +82,27 @@ export function writeReport(r: ReportInput): string {
   L.push(`| total (stage time, summed over restarts) | ${s.pipelineSeconds.toFixed(1)} |`, '');
   L.push(`![size, latency and fidelity after each stage](${stagesFile})`, '');
   L.push('| model | bytes | params | latency µs | teacher µs (same run) | top-1 vs teacher | Spearman |', '| --- | --- | --- | --- | --- | --- | --- |');
-  for (const st of e.stages) L.push(`| ${st.stage} | ${st.bytes} | ${st.params} | ${(st.latencyMs * 1000).toFixed(1)} | ${(st.teacherLatencyMs * 1000).toFixed(1)} | ${pct(st.top1)} | ${st.spearman.toFixed(4)} |`);
+  for (const st of e.stages) L.push(`| ${st.stage} | ${st.bytes} | ${st.params} | ${(st.latencyMs * 1000).toFixed(1)} | ${(st.teacherLatencyMs * 1000).toFixed(1)} | ${pct(st.top1)} | ${fx(st.spearman, 4)} |`);
   L.push('', '(top-1 and Spearman here on the held-out monitor states; the final figures below on all held-out states.)', '');
   L.push('## Search', '');
   const so = r.search.options;
   L.push(`Evolutionary search (population ${so.population}, ${so.children} children per generation, ${so.parents} parents kept) screened by successive halving (η = ${so.eta}; rungs ${so.rungs.map((x) => `${x.epochs} epoch(s) on ${pct(x.fraction)} of the states`).join(', ')}). Objective: ${r.lambda !== undefined ? `L + ${r.lambda}·C with C = ${so.cost}` : `most faithful within ${r.targetLatencyMs} ms at the deployment batch`}. ${r.search.evaluations.length} evaluations in ${r.search.generations} generations, ${r.search.seconds.toFixed(0)} s, stopped by ${r.search.stoppedBy}.`, '');
   L.push(`![Pareto front](${paretoFile})`, '');
   L.push('Pareto front (fidelity against latency):', '', '| candidate | rung | top-1 | Spearman | latency µs | bytes |', '| --- | --- | --- | --- | --- | --- |');
-  for (const p of r.search.front) L.push(`| ${p.key}${r.search.chosen && p.key === r.search.chosen.key ? ' **(chosen)**' : ''} | ${p.rung} | ${pct(p.top1)} | ${p.spearman.toFixed(4)} | ${(p.latencyMs * 1000).toFixed(1)} | ${p.bytes} |`);
+  for (const p of r.search.front) L.push(`| ${p.key}${r.search.chosen && p.key === r.search.chosen.key ? ' **(chosen)**' : ''} | ${p.rung} | ${pct(p.top1)} | ${fx(p.spearman, 4)} | ${(p.latencyMs * 1000).toFixed(1)} | ${p.bytes} |`);
   if (r.search.chosen && !r.search.front.some((p) => p.key === r.search.chosen!.key)) L.push('', `Chosen: ${r.search.chosen.key} (top rung; the front above may include lower-rung points).`);
   L.push('', '## Distillation, pruning, quantization', '');
-  L.push(`Distillation: ${r.distilled.history.length} epochs, best epoch ${r.distilled.bestEpoch}; held-out top-1 ${pct(r.distilled.heldOut.top1)}, Spearman ${r.distilled.heldOut.spearman.toFixed(4)}.`);
+  L.push(`Distillation: ${r.distilled.history.length} epochs, best epoch ${r.distilled.bestEpoch}; held-out top-1 ${pct(r.distilled.heldOut.top1)}, Spearman ${fx(r.distilled.heldOut.spearman, 4)}.`);
   L.push(r.pruned.applied ? `Pruning: structured; top-1 ${r.pruned.beforeFinetune?.top1 ?? '?'} before the fine-tune, ${r.pruned.finetune ? pct(r.pruned.finetune.heldOut.top1) : '?'} after.` : `Pruning: skipped (${r.pruned.reason}).`);
   L.push(`Quantization: ${r.quantized.note}.`, '');
   L.push('## Final student against the teacher', '');
-  L.push(`Held-out fidelity (${e.fidelity.states} states of episodes not trained on): top-1 ${pct(e.fidelity.top1)}, Spearman ${e.fidelity.spearman.toFixed(4)}, mean regret ${e.fidelity.regretTrue.toFixed(4)} in true reward (${e.fidelity.regretTeacherScale.toFixed(4)} on the teacher's scale), mean |reward error| ${e.fidelity.meanAbsErr.toFixed(4)}.`, '');
+  L.push(`Held-out fidelity (${e.fidelity.states} states of episodes not trained on): top-1 ${pct(e.fidelity.top1)}, Spearman ${fx(e.fidelity.spearman, 4)}, mean regret ${fx(e.fidelity.regretTrue, 4)} in true reward (${fx(e.fidelity.regretTeacherScale, 4)} on the teacher's scale), mean |reward error| ${fx(e.fidelity.meanAbsErr, 4)}.`, '');
   L.push('| batch | teacher ms | student ms | speedup |', '| --- | --- | --- | --- |');
   for (const l of e.latency) L.push(`| ${l.batch} | ${l.teacherMs.toFixed(4)} | ${l.studentMs.toFixed(4)} | ${l.speedup.toFixed(1)}× |`);
   if (e.closedLoop) {
     const c = e.closedLoop;
     L.push('', `Closed loop on ${c.episodes} seeded worlds (${c.seed}..${c.seed + c.episodes - 1}):`, '', '| model | success | collision | timeout | time to goal s | decision ms |', '| --- | --- | --- | --- | --- | --- |');
-    for (const [n, x] of [['teacher', c.teacher], ['student', c.student]] as const) L.push(`| ${n} | ${pct(x.successRate)} | ${pct(x.collisionRate)} | ${pct(x.timeoutRate)} | ${x.meanTimeToGoal.toFixed(2)} | ${x.meanLatencyMs.toFixed(3)} |`);
+    for (const [n, x] of [['teacher', c.teacher], ['student', c.student]] as const) L.push(`| ${n} | ${pct(x.successRate)} | ${pct(x.collisionRate)} | ${pct(x.timeoutRate)} | ${fx(x.meanTimeToGoal, 2)} | ${fx(x.meanLatencyMs, 3)} |`);
   }
   L.push('');
   const path = `${base}.report.md`;

@@ -28,9 +28,9 @@ export interface Rung {
 
 /** Successive-halving rungs: short training on part of the data first; only the best go on. */
 export const DEFAULT_RUNGS: Rung[] = [
-  { fraction: 0.25, epochs: 1 },
-  { fraction: 0.5, epochs: 1 },
-  { fraction: 1, epochs: 2 },
+  { fraction: 0.1, epochs: 1 },
+  { fraction: 0.3, epochs: 1 },
+  { fraction: 1, epochs: 1 },
 ];
 
 export interface Measured {
@@ -94,7 +94,7 @@ export async function createEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const held = rowsDataset(o.heldOut, o.heldOut.states, o.io.input, 'held-out states');
   const calib = rowsDataset(o.train, o.calibStates ?? 32, o.io.input, 'training states (calibration)');
   const subsets = rungs.map((r) => {
-    const n = Math.max(Math.min(o.train.states, 2 * (o.distill?.batchStates ?? 32)), Math.round(o.train.states * r.fraction));
+    const n = Math.max(Math.min(o.train.states, 2 * (o.distill?.batchStates ?? 128)), Math.round(o.train.states * r.fraction));
     const idx = Array.from({ length: Math.min(n, o.train.states) }, (_, i) => i);
     return r.fraction >= 1 ? { set: o.train, teacher: o.teacherTrain } : { set: selectStates(o.train, idx), teacher: selectStates({ ...o.train, rewards: o.teacherTrain }, idx).rewards };
   });

@@ -33,6 +33,8 @@ export interface SearchOptions {
   targetLatencyMs?: number;
   lambda?: number;
   cost?: CostKind;
+  /** Size constraint: the compressed model's bytes (infeasible above, like the latency target). */
+  maxBytes?: number;
   /** Candidates always in the first population (e.g. a known-good shape). */
   seeds?: Candidate[];
   seed?: number;
@@ -70,7 +72,7 @@ export interface SearchResult {
   generations: number;
   seconds: number;
   stoppedBy: 'evaluations' | 'minutes' | 'exhausted';
-  options: { population: number; children: number; parents: number; eta: number; maxEvaluations: number | null; minutes: number | null; targetLatencyMs: number | null; lambda: number | null; cost: CostKind; rungs: Evaluator['rungs'] };
+  options: { population: number; children: number; parents: number; eta: number; maxBytes: number | null; maxEvaluations: number | null; minutes: number | null; targetLatencyMs: number | null; lambda: number | null; cost: CostKind; rungs: Evaluator['rungs'] };
 }
 
 export function costOf(m: Pick<SearchPoint, 'latencyMs' | 'bytes' | 'params'>, kind: CostKind): number {
@@ -78,17 +80,21 @@ export function costOf(m: Pick<SearchPoint, 'latencyMs' | 'bytes' | 'params'>, k
 }
 
 /** The objective: L + λ·C, or with a target, L plus a penalty above 1 for any infeasible point. */
-export function objectiveOf(p: Pick<SearchPoint, 'top1' | 'latencyMs' | 'bytes' | 'params'>, o: Pick<SearchOptions, 'targetLatencyMs' | 'lambda' | 'cost'>): number {
+export function objectiveOf(p: Pick<SearchPoint, 'top1' | 'latencyMs' | 'bytes' | 'params'>, o: Pick<SearchOptions, 'targetLatencyMs' | 'lambda' | 'cost' | 'maxBytes'>): number {
   const L = 1 - p.top1;
   const c = costOf(p, o.cost ?? 'latency');
   let obj = L + (o.lambda ?? 0) * c;
   if (o.targetLatencyMs !== undefined && p.latencyMs > o.targetLatencyMs) obj += 1 + (p.latencyMs - o.targetLatencyMs) / o.targetLatencyMs;
+  if (o.maxBytes !== undefined && p.bytes > o.maxBytes) obj += 1 + (p.bytes - o.maxBytes) / o.maxBytes;
   return obj;
 }
 
 /** The choice among top-rung points: most faithful within the latency target, else min objective. */
-export function choose(points: SearchPoint[], o: Pick<SearchOptions, 'targetLatencyMs' | 'lambda' | 'cost'>): { chosen: SearchPoint | undefined; meetsTarget: boolean } {
-  if (!points.length) return { chosen: undefined, meetsTarget: false };
+export function choose(all: SearchPoint[], o: Pick<SearchOptions, 'targetLatencyMs' | 'lambda' | 'cost' | 'maxBytes'>): { chosen: SearchPoint | undefined; meetsTarget: boolean } {
+  if (!all.length) return { chosen: undefined, meetsTarget: false };
+  // The size limit is a hard constraint when anything meets it.
+  const small = o.maxBytes !== undefined ? all.filter((p) => p.bytes <= o.maxBytes!) : all;
+  const points = small.length ? small : all;
   if (o.targetLatencyMs !== undefined && o.lambda === undefined) {
     const ok = points.filter((p) => p.latencyMs <= o.targetLatencyMs!);
     if (ok.length) return { chosen: [...ok].sort((a, b) => b.top1 - a.top1 || b.spearman - a.spearman || a.latencyMs - b.latencyMs)[0], meetsTarget: true };
@@ -210,7 +216,7 @@ export async function searchArchitectures(ev: Evaluator, o: SearchOptions = {}):
     seconds: (performance.now() - t0) / 1000,
     stoppedBy,
     options: {
-      population, children, parents: nParents, eta,
+      population, children, parents: nParents, eta, maxBytes: o.maxBytes ?? null,
       maxEvaluations: o.maxEvaluations ?? null, minutes: o.minutes ?? null,
       targetLatencyMs: o.targetLatencyMs ?? null, lambda: o.lambda ?? null, cost, rungs: ev.rungs,
     },
