@@ -489,12 +489,12 @@ export class Recorder {
     this.chain = this.chain.then(async () => {
       const sink = await seg.sink;
       await sink?.close().catch(() => undefined);
-      await this.applyCap(undefined);
+      await this.applyCap(this.seg?.path);
     });
   }
 
   private async applyCap(keep: string | undefined): Promise<void> {
-    const deleted = await enforceCap(this.dir, this.o.maxTotalBytes, keep, 0);
+    const deleted = await enforceCap(this.dir, this.o.maxTotalBytes, keep);
     for (const f of deleted) {
       this.stats.deleted++;
       filesDeleted.inc();
@@ -561,7 +561,6 @@ export class Recorder {
         this.settled().then(() => true),
         new Promise<boolean>((r) => {
           timer = setTimeout(() => r(false), timeoutMs);
-          timer.unref();
         }),
       ]);
       clearTimeout(timer);

@@ -33,13 +33,13 @@ export async function listRecordings(dir: string): Promise<RecordingFile[]> {
 }
 
 /**
- * Delete the oldest recordings until the directory holds at most `maxTotalBytes` (counting
- * `currentBytes` for the file in progress, which is kept). Returns the deleted files.
+ * Delete the oldest recordings until the directory's `.mcap` files hold at most
+ * `maxTotalBytes`; `keep` (the file in progress) is never deleted. Returns the deleted files.
  */
-export async function enforceCap(dir: string, maxTotalBytes: number, keep?: string, currentBytes = 0): Promise<RecordingFile[]> {
+export async function enforceCap(dir: string, maxTotalBytes: number, keep?: string): Promise<RecordingFile[]> {
   const files = await listRecordings(dir);
-  let total = currentBytes;
-  for (const f of files) if (f.path !== keep) total += f.size;
+  let total = 0;
+  for (const f of files) total += f.size;
   const deleted: RecordingFile[] = [];
   for (const f of files) {
     if (total <= maxTotalBytes) break;
