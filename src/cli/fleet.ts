@@ -28,13 +28,19 @@ export function register(program: Command): void {
     .option('--group <name>', 'MQTT 5 shared-subscription group (servers in one group share the load)', 'edgereward-fleet')
     .option('--coalesce-ms <ms>', 'gather chunk requests this long before broadcasting', '200')
     .option('--events-log <file>', 'append every device event to this JSON-lines file')
-    .action(async (o: Common & { bundles: string; group: string; coalesceMs: string; eventsLog?: string }) => {
+    .option('--http <port>', 'serve the fleet page (devices, rollouts) on this port (0 = a free port)')
+    .option('--http-host <addr>', 'address of the fleet page; anything but loopback needs --http-token', '127.0.0.1')
+    .option('--http-token <token>', 'bearer token of the fleet page (prefer $EDGEREWARD_FLEET_TOKEN)')
+    .action(async (o: Common & { bundles: string; group: string; coalesceMs: string; eventsLog?: string; http?: string; httpHost: string; httpToken?: string }) => {
       const { FleetServer } = await import('../fleet/server.js');
       const s = new FleetServer({ ...creds(o), fleet: o.fleet, bundles: o.bundles, group: o.group, coalesceMs: Number(o.coalesceMs), ...(o.eventsLog ? { eventsLog: o.eventsLog } : {}) });
       await s.start();
       process.stderr.write(`serving fleet "${o.fleet}" from ${o.bundles} via ${o.broker} (group ${o.group}); Ctrl-C stops\n`);
+      const token = o.httpToken ?? process.env['EDGEREWARD_FLEET_TOKEN'] ?? '';
+      const page = o.http === undefined ? undefined : await (await import('../telemetry/web/index.js')).startFleetPage({ ...creds(o), fleet: o.fleet, prefix: o.prefix, host: o.httpHost, port: Number(o.http), token });
+      if (page) process.stderr.write(`fleet page: ${page.url}${token ? '?token=<token>' : ''}\n`);
       await new Promise<void>((resolve) => {
-        const stop = (): void => void s.close().then(resolve);
+        const stop = (): void => void Promise.all([s.close(), page?.close()]).then(() => resolve());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

@@ -67,6 +67,8 @@ export function register(program: Command): void {
       const { startStack } = await import('../demo/stack.js');
       const { startLiveLine } = await import('../telemetry/live.js');
       const stack = await startStack(cfg);
+      const page = stack.daemon.web && stack.daemon.http ? stack.daemon.http.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:') + '/' : undefined;
+      if (page) process.stderr.write(`live view: ${page}${cfg.telemetry.token ? '?token=<telemetry.token>' : ''}\n`);
       const live = cfg.telemetry.live === 'off' ? undefined : startLiveLine({ snapshot: () => stack.snapshot(), ...(cfg.telemetry.live === 'on' ? { tty: process.stderr.isTTY === true } : {}) });
 
       await new Promise<void>((resolve) => {

@@ -274,6 +274,7 @@ function crossChecks(c: EdgeConfig, sources: Loaded['sources']): ConfigProblem[]
   if (c.record.enabled && c.record.dir === '') out.push({ key: 'record.dir', message: 'record.enabled is set but record.dir is empty: name the folder for the recordings (run --record DIR)', ...at('record.dir') });
   if (c.record.enabled && c.record.maxTotalBytes < c.record.maxFileBytes) out.push({ key: 'record.maxTotalBytes', message: `record.maxTotalBytes (${c.record.maxTotalBytes}) is smaller than record.maxFileBytes (${c.record.maxFileBytes}); the cap must hold at least one file`, ...at('record.maxTotalBytes') });
   if (c.foxglove.enabled && c.foxglove.token === '' && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(c.foxglove.host)) out.push({ key: 'foxglove.token', message: `foxglove.host ${c.foxglove.host} is not loopback, so the Foxglove server needs foxglove.token (set it through EDGEREWARD_FOXGLOVE_TOKEN)`, ...at('foxglove.host') });
+  if (c.telemetry.port >= 0 && c.telemetry.token.length < 16 && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(c.telemetry.host)) out.push({ key: 'telemetry.token', message: `telemetry.host ${c.telemetry.host} is not loopback, so the telemetry port (live page, /metrics) needs telemetry.token of at least 16 characters (set it through EDGEREWARD_TELEMETRY_TOKEN)`, ...at('telemetry.host') });
   if (c.model.bundle === '' && c.model.dir === '') out.push({ key: 'model.bundle', message: 'no model: set model.bundle (a bundle file) or model.dir (the model store)', ...at('model.bundle') });
   return out;
 }
@@ -304,6 +305,7 @@ export function formatProblems(problems: ConfigProblem[]): string {
 export function redact(c: EdgeConfig): EdgeConfig {
   const copy = JSON.parse(JSON.stringify(c)) as EdgeConfig;
   if (copy.mqtt.password) copy.mqtt.password = '***';
+  if (copy.telemetry.token) copy.telemetry.token = '***';
   if (copy.foxglove.token) copy.foxglove.token = '***';
   return copy;
 }

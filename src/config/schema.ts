@@ -63,7 +63,7 @@ export interface EdgeConfig {
     executionProviders: string[];
     warmupRuns: number;
   };
-  telemetry: { host: string; port: number; logLevel: string; live: 'auto' | 'on' | 'off'; statusIntervalMs: number; watchdog: boolean };
+  telemetry: { host: string; port: number; logLevel: string; live: 'auto' | 'on' | 'off'; statusIntervalMs: number; watchdog: boolean; web: boolean; token: string; webFps: number };
   demo: { robot: boolean; seed: number };
   record: { enabled: boolean; dir: string; maxFileBytes: number; maxFileAgeMs: number; maxTotalBytes: number; chunkBytes: number; flushMs: number; queue: number };
   foxglove: { enabled: boolean; host: string; port: number; token: string; rateHz: number };
@@ -212,6 +212,9 @@ export const schema: Schema<EdgeConfig> = withEnv<EdgeConfig>({
     live: { doc: 'The one-line live view: "auto" (on a TTY refreshed in place, else every few seconds), "on", "off"', format: oneOf('auto', 'on', 'off'), default: 'auto' },
     statusIntervalMs: { doc: 'How often the retained status message is refreshed (ms)', format: range(100, 3_600_000), default: 10_000 },
     watchdog: { doc: 'Send READY/WATCHDOG to systemd (when NOTIFY_SOCKET is set) while the loop is healthy', format: Boolean, default: true },
+    web: { doc: 'Serve the live page (GET /) on the telemetry port: perception, candidates, decisions, model, events (read-only)', format: Boolean, default: true },
+    token: { doc: 'Bearer token for the telemetry port (live page, /metrics, /readyz); required when telemetry.host is not loopback (Authorization: Bearer, or ?token= once in a browser, then a cookie)', format: String, default: '', sensitive: true },
+    webFps: { doc: 'Most live-page frames per second (sampled off the decision loop; at most 10)', format: range(0.1, 10), default: 10 },
   },
   demo: {
     robot: { doc: 'Run the simulated robot in-process: it publishes lidar/odom/goal and drives with the actions', format: Boolean, default: false },

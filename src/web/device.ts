@@ -8,7 +8,7 @@ import type { EventMsg, FrameMsg, HelloMsg, ModelMsg, StatusMsg } from './types.
 
 const HORIZON_S = 1; // predicted arcs: the unicycle model over this long
 const VIEW_M = 3; // radius of the main view (m)
-const INSET_M = 0.7; // radius of the zoomed candidate inset (m)
+const INSET_M = 0.7; // the zoomed candidate inset shows this far ahead of the robot (m)
 
 let hello: HelloMsg | undefined;
 let model: ModelMsg | undefined;
@@ -100,7 +100,15 @@ function drawView(): void {
     ctx.setLineDash([]);
     ctx.fillStyle = '#3fb950';
     ctx.beginPath();
-    ctx.arc(gx, gy, inView ? 9 : 6, 0, 2 * Math.PI);
+    if (inView) ctx.arc(gx, gy, 9, 0, 2 * Math.PI);
+    else {
+      // beyond the view: an arrowhead at the edge pointing at it
+      const a = Math.atan2(gy - cy, gx - cx);
+      ctx.moveTo(gx + Math.cos(a) * 12, gy + Math.sin(a) * 12);
+      ctx.lineTo(gx + Math.cos(a + 2.5) * 10, gy + Math.sin(a + 2.5) * 10);
+      ctx.lineTo(gx + Math.cos(a - 2.5) * 10, gy + Math.sin(a - 2.5) * 10);
+      ctx.closePath();
+    }
     ctx.fill();
     ctx.fillStyle = '#c9f7d0';
     ctx.font = '12px system-ui, sans-serif';
@@ -131,9 +139,9 @@ function drawView(): void {
   ctx.beginPath();
   ctx.rect(ix, iy, box, box);
   ctx.clip();
-  const is = (box / 2 - 6) / INSET_M;
+  const is = (box * 0.66) / INSET_M;
   const icx = ix + box / 2;
-  const icy = iy + box * 0.72;
+  const icy = iy + box * 0.82;
   drawCandidates(ctx, f, icx, icy, is, 1.6);
   ctx.fillStyle = '#4fc3f7';
   ctx.beginPath();
@@ -142,7 +150,7 @@ function drawView(): void {
   ctx.restore();
   ctx.fillStyle = '#8b949e';
   ctx.font = '11px system-ui, sans-serif';
-  ctx.fillText(`candidates ×${(is / s).toFixed(0)}, ${HORIZON_S} s ahead`, ix + 6, iy + 14);
+  ctx.fillText(`candidates ×${(is / s).toFixed(1)}, ${HORIZON_S} s ahead`, ix + 6, iy + 14);
   if (f.fallback) {
     ctx.strokeStyle = '#f85149';
     ctx.lineWidth = 3;

@@ -40,7 +40,7 @@ function show(m: FleetMsg): void {
     div.append(el('div', 'muted', `${r.selector} · ${r.targeted.length} targeted of ${m.devices.length} known · published ${age(m.t - r.t)} ago`));
     const grid = el('div', 'stages');
     for (const s of STAGES) {
-      const c = el('div', `stage ${s}`);
+      const c = el('div', `stage ${s}${r.counts[s] > 0 ? ' nz' : ''}`);
       c.append(el('b', undefined, String(r.counts[s])), el('span', undefined, s.replace('_', ' ')));
       const bar = el('div', 'bar');
       const fill = el('i');

@@ -65,7 +65,8 @@ export class FleetView {
 
   async start(): Promise<this> {
     const c = await mqtt.connectAsync(this.o.url, {
-      protocolVersion: 5, clean: true, reconnectPeriod: 1000,
+      // MQTT 3.1.1 is enough (plain subscriptions) and works with every broker, the demo's aedes included.
+      protocolVersion: 4, clean: true, reconnectPeriod: 1000,
       clientId: `edgereward-fleet-view-${this.o.fleet}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       ...(this.o.username ? { username: this.o.username } : {}), ...(this.o.password ? { password: this.o.password } : {}),
     });

@@ -81,3 +81,26 @@ export function startDeviceView(cfg: EdgeConfig, p: DeviceParts): DeviceView & {
     },
   });
 }
+
+export interface FleetPageOptions {
+  url: string;
+  fleet: string;
+  prefix?: string;
+  username?: string;
+  password?: string;
+  /** Bind address (default 127.0.0.1); any other needs `token`. */
+  host?: string;
+  port: number;
+  token?: string;
+}
+
+/** The fleet page (`fleet serve --http PORT`): its own read-only MQTT view and HTTP server. */
+export async function startFleetPage(o: FleetPageOptions): Promise<{ url: string; port: number; view: import('./fleet-view.js').FleetView; close(): Promise<void> }> {
+  const { FleetView } = await import('./fleet-view.js');
+  const { startWebServer } = await import('./http.js');
+  const host = o.host ?? '127.0.0.1';
+  const access = webAccess(host, o.token ?? '', '--http-token (or $EDGEREWARD_FLEET_TOKEN)');
+  const view = await new FleetView({ url: o.url, fleet: o.fleet, access, ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.username ? { username: o.username } : {}), ...(o.password ? { password: o.password } : {}) }).start();
+  const server = await startWebServer({ host, port: o.port, handler: view.handler });
+  return { url: server.url, port: server.port, view, close: async () => { await server.close(); await view.close(); } };
+}

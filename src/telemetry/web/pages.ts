@@ -113,7 +113,8 @@ td.bad { color: var(--bad); } td.ok { color: var(--ok); } td.warn { color: var(-
 .stage { background: #0a0d12; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; }
 .stage b { display: block; font-size: 20px; font-variant-numeric: tabular-nums; }
 .stage span { font-size: 11px; color: var(--muted); text-transform: uppercase; }
-.stage.rolled_back b, .stage.rejected b { color: var(--bad); }
+.stage.rolled_back.nz b, .stage.rejected.nz b { color: var(--bad); }
+.stage.rolled_back.nz .bar i, .stage.rejected.nz .bar i { background: var(--bad); }
 .stage.activated b { color: var(--ok); }
 .bar { height: 4px; background: var(--line); border-radius: 2px; margin-top: 4px; overflow: hidden; }
 .bar i { display: block; height: 100%; background: var(--accent); width: 0; }
