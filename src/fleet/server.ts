@@ -28,6 +28,12 @@ export interface FleetServerOptions {
   group?: string;
   /** Gather requests this long before broadcasting (ms, default 200). */
   coalesceMs?: number;
+  /**
+   * Broadcast one chunk of a bundle at most once per this many ms (default 1000): a request
+   * that arrives while a broadcast is still on its way to a slow device is served by that
+   * broadcast, or by a later one, never by a burst of copies to every downloading device.
+   */
+  repeatMs?: number;
   /** Append every device event to this JSON-lines file. */
   eventsLog?: string;
   clientId?: string;
@@ -58,6 +64,8 @@ export class FleetServer {
   readonly devices = new Map<string, DeviceRecord>();
   private client: MqttClient | undefined;
   private readonly batches = new Map<string, Batch>();
+  /** key -> chunk index -> when it was last broadcast (performance.now()). */
+  private readonly lastSent = new Map<string, Map<number, number>>();
   private readonly group: string;
 
   constructor(readonly o: FleetServerOptions) {
@@ -130,9 +138,31 @@ export class FleetServer {
     if (!b || !this.client) return;
     const bytes = this.bundles.get(b.sha256);
     if (!bytes) return;
+    const now = performance.now();
+    const repeatMs = this.o.repeatMs ?? 1000;
+    let sent = this.lastSent.get(key);
+    if (!sent) this.lastSent.set(key, (sent = new Map()));
+    const idx: number[] = [];
+    let later = Infinity;
+    for (const i of [...b.want].sort((x, y) => x - y)) {
+      const at = sent.get(i);
+      if (at !== undefined && now - at < repeatMs) later = Math.min(later, at + repeatMs);
+      else idx.push(i);
+    }
+    if (later < Infinity) {
+      // Sent a moment ago: ask again once the repeat window has passed.
+      const deferred = [...b.want].filter((i) => !idx.includes(i));
+      const nb: Batch = { ...b, want: new Set(deferred), devices: new Set(b.devices), timer: setTimeout(() => this.flush(key), Math.max(1, later - now)) };
+      const existing = this.batches.get(key);
+      if (existing) {
+        for (const i of deferred) existing.want.add(i);
+        clearTimeout(nb.timer);
+      } else this.batches.set(key, nb);
+    }
+    if (idx.length === 0) return;
     this.stats.broadcasts++;
-    const idx = [...b.want].sort((x, y) => x - y);
     for (const i of idx) {
+      sent.set(i, now);
       const part = bytes.subarray(i * b.chunkSize, Math.min(bytes.length, (i + 1) * b.chunkSize));
       this.client.publish(chunkTopic(this.scope, b.model, b.version, i), part, { qos: 1 });
       this.stats.chunksSent++;

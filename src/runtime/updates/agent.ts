@@ -34,6 +34,8 @@ export interface UpdateAgentOptions {
   /** Default 16 MiB. */
   maxBundleBytes?: number;
   chunkTimeoutMs?: number;
+  /** Requests without progress before a download is given up (and retried later). Default 6. */
+  maxStalls?: number;
   timeoutMs?: number;
   /** Retry a download that failed for a transient reason after this long (ms). Default 30000. */
   retryMs?: number;
@@ -182,6 +184,7 @@ export class UpdateAgent extends EventEmitter<{ event: [UpdateEvent] }> {
                 link: this.o.link, scope: this.scope, ann, device: this.o.device, signal: this.abort.signal,
                 ...(this.o.chunkTimeoutMs ? { chunkTimeoutMs: this.o.chunkTimeoutMs } : {}),
                 ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}),
+                ...(this.o.maxStalls ? { maxStalls: this.o.maxStalls } : {}),
                 onResume: (missing) => this.publish({ event: 'resumed', model: id, missing }),
               });
         } catch (e) {

@@ -76,11 +76,15 @@ export interface MqttDownloadOptions {
   scope: FleetScope;
   ann: Announcement;
   device: string;
-  /** Re-request the missing chunks after this long without a new one. Default 3000. */
+  /**
+   * Re-request the missing chunks after this long without a chunk; the wait doubles after
+   * each unanswered request (up to 4x), so a broker busy fanning a bundle out to a large fleet
+   * is not answered with a storm of repeat requests. Default 3000.
+   */
   chunkTimeoutMs?: number;
   /** Give up after this long. Default 120000. */
   timeoutMs?: number;
-  /** Give up after this many requests in a row without progress. Default 8. */
+  /** Give up after this many requests in a row without progress. Default 6. */
   maxStalls?: number;
   /** Called when the link came back and the download asked for what is missing. */
   onResume?: (missing: number) => void;
@@ -91,7 +95,7 @@ export interface MqttDownloadOptions {
 export function downloadMqtt(o: MqttDownloadOptions): Promise<{ bytes: Buffer; stats: DownloadStats }> {
   const { link, ann } = o;
   const chunkTimeoutMs = o.chunkTimeoutMs ?? 3000;
-  const maxStalls = o.maxStalls ?? 8;
+  const maxStalls = o.maxStalls ?? 6;
   const asm = new ChunkAssembler(ann.size, ann.chunk_size);
   const stats: DownloadStats = { via: 'mqtt', bytes: ann.size, ms: 0, chunks: asm.chunks, duplicates: 0, bad: 0, requests: 0, resumes: 0 };
   const t0 = performance.now();
@@ -127,6 +131,7 @@ export function downloadMqtt(o: MqttDownloadOptions): Promise<{ bytes: Buffer; s
 
     const armStall = (): void => {
       clearTimeout(stallTimer);
+      const wait = chunkTimeoutMs * Math.min(4, 2 ** stalls);
       stallTimer = setTimeout(() => {
         if (++stalls > maxStalls) {
           const why = asm.bad > 0 ? `; ${asm.bad} chunks arrived with the wrong size (truncated or foreign)` : '';
@@ -135,7 +140,7 @@ export function downloadMqtt(o: MqttDownloadOptions): Promise<{ bytes: Buffer; s
         }
         if (link.connected) request();
         armStall();
-      }, chunkTimeoutMs);
+      }, wait);
     };
 
     const onConnect = (e: { reconnect: boolean }): void => {
@@ -157,7 +162,9 @@ export function downloadMqtt(o: MqttDownloadOptions): Promise<{ bytes: Buffer; s
     sub = link.subscribe$(chunkFilter(o.scope, ann.model, ann.version), { qos: 1 }).subscribe((m) => {
       const i = Number(m.topic.slice(prefixLen));
       const r = asm.add(i, m.payload);
-      if (r === 'new') {
+      // Any well-formed chunk (a duplicate too) means the server is sending: not a stall.
+      // Asking again while our socket still holds a broadcast would only multiply traffic.
+      if (r === 'new' || r === 'duplicate') {
         stalls = 0;
         armStall();
         if (asm.complete) finish(undefined);

@@ -137,7 +137,7 @@ export async function startDevice(t: T, w: World, o: { id: string; seed: string;
   host.setInputs(latest);
   const link = new MqttLink({ url: w.broker.url, device: o.id, protocolVersion: 5, reconnect: { minMs: 100, maxMs: 500 }, status: { model: host.current()?.id ?? null } });
   const loop = new DecisionLoop({ models: host, latest, ticks: ticks({ rateHz: 100 }), sinks: [], fallback: { v: 0, w: 0 }, deadlineMs: 20 });
-  const agent = new UpdateAgent({ link, host, trust: w.trust, prefix: 'edgereward', fleet: FLEET, device: o.id, tags: o.tags ?? [], streams: new Set(o.streams ?? ['odom', 'goal']), chunkTimeoutMs: 300, timeoutMs: 20_000, retryMs: 500, maxBundleBytes: o.maxBundleBytes ?? 1 << 20 });
+  const agent = new UpdateAgent({ link, host, trust: w.trust, prefix: 'edgereward', fleet: FLEET, device: o.id, tags: o.tags ?? [], streams: new Set(o.streams ?? ['odom', 'goal']), chunkTimeoutMs: 300, maxStalls: 3, timeoutMs: 20_000, retryMs: 500, maxBundleBytes: o.maxBundleBytes ?? 1 << 20 });
   const events: UpdateEvent[] = [];
   const waiters = new Set<() => void>();
   agent.on('event', (e) => {
