@@ -38,7 +38,7 @@ const TOKEN = 'test-token-0123456789abcdef';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (!existsSync(CHROMIUM)) {
-  t.skip(`${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
+  t.plan(0, `${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
 } else {
   setLogLevel('warn');
   mkdirSync(artifacts, { recursive: true });
@@ -146,7 +146,7 @@ if (!existsSync(CHROMIUM)) {
   t.test('fleet page lists both running devices and the rollout', async (t) => {
     const { page, errors } = await open(fleet.url);
     await page.waitForFunction(() => document.querySelectorAll('#devices tbody tr[data-device]').length >= 2 && /online.*online/s.test(document.querySelector('#devices tbody')!.textContent ?? ''), undefined, { timeout: 15000 });
-    const rows = await page.$$eval('#devices tbody tr[data-device]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.$$eval('#devices tbody tr[data-device]', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
     t.same(rows.map((r) => r[0]), ['demo', 'demo2'], 'both devices listed');
     t.same(rows.map((r) => r[1]), ['online', 'online'], 'both online');
     t.equal(rows[0]![2], 'sample@0.2.0', 'demo runs the swapped model');
