@@ -24,6 +24,18 @@ export function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
+/** 1-2-5 ticks per decade within [lo, hi] (log axes). */
+export function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= lo && v <= hi) out.push(Number(v.toPrecision(6)));
+    }
+  }
+  return out;
+}
+
 export interface ScatterPoint {
   x: number;
   y: number;
@@ -66,7 +78,7 @@ export function scatterSvg(points: ScatterPoint[], o: ScatterOptions): string {
   s.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   s.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(o.title)}</text>`);
   // Axes and ticks.
-  const xt = o.logX ? ticks(x0, x1, 5).map((v) => 10 ** v) : ticks(x0, x1, 6);
+  const xt = o.logX ? logTicks(10 ** x0, 10 ** x1) : ticks(x0, x1, 6);
   for (const v of xt) {
     const x = X(v);
     if (x < m.l - 0.5 || x > W - m.r + 0.5) continue;
@@ -131,7 +143,7 @@ export function barsSvg(panels: BarPanel[], o: { title: string; panelWidth?: num
   s.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(o.title)}</text>`);
   panels.forEach((p, pi) => {
     const ox = pi * PW;
-    const m = { l: 14, r: 10, t: 52, b: 60 };
+    const m = { l: 14, r: 10, t: 52, b: 30 };
     const n = p.values.length;
     const bw = (PW - m.l - m.r) / Math.max(1, n);
     const tv = (v: number) => (p.logScale ? Math.log10(Math.max(v, 1e-12)) : v);
@@ -146,7 +158,7 @@ export function barsSvg(panels: BarPanel[], o: { title: string; panelWidth?: num
       const y = Number.isFinite(v.value) ? Y(v.value) : H - m.b;
       s.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${Math.max(0, H - m.b - y).toFixed(1)}" fill="${colors[i % colors.length]}"/>`);
       s.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle">${Number.isFinite(v.value) ? fmt(v.value) : 'n/a'}${esc(p.unit)}</text>`);
-      s.push(`<text transform="translate(${(x + bw * 0.35).toFixed(1)} ${H - m.b + 12}) rotate(30)" font-size="10">${esc(v.label)}</text>`);
+      s.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle" font-size="10">${esc(v.label)}</text>`);
     });
   });
   s.push('</svg>');
