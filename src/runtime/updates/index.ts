@@ -8,6 +8,8 @@
  *   ...
  *   await updates?.stop(); await host.close();
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EdgeConfig } from '../../config/schema.js';
 import { EdgeError } from '../../errors.js';
 import type { MqttLink } from '../../io/mqtt/MqttLink.js';
@@ -33,7 +35,9 @@ function trustOf(cfg: EdgeConfig): TrustStore {
  * last-known-good; model.bundle is adopted into the store when it is not there yet).
  */
 export async function startModelHost(cfg: EdgeConfig, o: { createScorer?: ScorerFactory; trust?: TrustStore } = {}): Promise<ModelHost> {
-  const store = ModelStore.open(cfg.model.dir);
+  // "" (the embedded demo): a store under the temp directory, per device.
+  const dir = cfg.model.dir || join(tmpdir(), `edgereward-models-${cfg.device.id}`);
+  const store = ModelStore.open(dir);
   const u = cfg.updates;
   const host = new ModelHost({
     store,
@@ -52,7 +56,7 @@ export async function startModelHost(cfg: EdgeConfig, o: { createScorer?: Scorer
   });
   const m = await host.boot(cfg.model.bundle || undefined);
   if (!m) {
-    throw new EdgeError('E_MODEL_NONE', `no model to run: the store ${cfg.model.dir} holds no usable model and model.bundle is not set; set model.bundle to a bundle file (or publish one to fleet "${u.fleet}")`);
+    throw new EdgeError('E_MODEL_NONE', `no model to run: the store ${dir} holds no usable model and model.bundle is not set; set model.bundle to a bundle file (or publish one to fleet "${u.fleet}")`);
   }
   return host;
 }
