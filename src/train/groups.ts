@@ -89,3 +89,17 @@ export function rewardNorm(rewards: Float32Array): { mean: number; scale: number
   const iqr = q(0.75) - q(0.25);
   return { mean: q(0.5), scale: iqr > 1e-6 ? iqr / 1.349 : 1 };
 }
+
+/** Two sets of the same shape as one (copies): e.g. the original data plus on-policy states. */
+export function concatSets(a: GroupedSet, b: GroupedSet): GroupedSet {
+  if (a.k !== b.k || a.obsDim !== b.obsDim || a.actDim !== b.actDim || !a.act.every((v, i) => v === b.act[i])) {
+    throw new RangeError('sets differ in candidates or feature layout');
+  }
+  const obs = new Float32Array(a.obs.length + b.obs.length);
+  obs.set(a.obs);
+  obs.set(b.obs, a.obs.length);
+  const rewards = new Float32Array(a.rewards.length + b.rewards.length);
+  rewards.set(a.rewards);
+  rewards.set(b.rewards, a.rewards.length);
+  return { ...a, states: a.states + b.states, obs, rewards };
+}
