@@ -136,8 +136,8 @@ export class Daemon {
       maxAgeMs,
       defaultMaxAgeMs: cfg.loop.maxAgeMs,
       policy: makePolicy({ kind: cfg.loop.policy, temperature: cfg.loop.temperature, seed: cfg.loop.seed }),
-      coalesce: trigger !== '',
       taps,
+      coalesce: trigger !== '',
     });
 
     const d = new Daemon(cfg, models, scorer, link, serial, latest, loop, o.notifier ?? new SystemdNotifier(), Math.max(1000, 5 * period), undefined);
@@ -179,13 +179,14 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.watchdog?.stop();
       clearInterval(this.statusTimer);
-      void this.notifier.stopping();
+      const told = this.notifier.stopping();
       await this.loop.stop();
       for (const s of this.subs) s.unsubscribe();
       await Promise.allSettled([this.recorder?.close(), this.foxglove?.close()]);
       this.web?.close();
       await Promise.allSettled([this.link?.close(), ...this.serial.map((s) => s.close()), this.http?.close()]);
       await this.scorer.release().catch(() => undefined);
+      await told;
       log.info({ decisions: this.loop.stats.decisions, fallbacks: this.loop.stats.fallbacks }, 'edgereward stopped');
     })();
     return this.stopping;

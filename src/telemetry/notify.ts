@@ -30,6 +30,7 @@ export class SystemdNotifier {
   private readonly pid: number;
   private busy = false;
   private broken = false;
+  private inflight: Promise<boolean> = Promise.resolve(true);
 
   constructor(o: NotifierOptions = {}) {
     this.socket = 'socket' in o ? o.socket : process.env['NOTIFY_SOCKET'];
@@ -46,7 +47,7 @@ export class SystemdNotifier {
     if (!this.enabled || this.broken || this.busy) return Promise.resolve(false);
     this.busy = true;
     const args = withPid ? [`--pid=${this.pid}`, ...lines] : lines;
-    return new Promise<boolean>((resolve) => {
+    return (this.inflight = new Promise<boolean>((resolve) => {
       execFile(this.bin, args, { env: { ...process.env, NOTIFY_SOCKET: this.socket }, timeout: 5000 }, (err) => {
         this.busy = false;
         if (err) {
@@ -59,7 +60,7 @@ export class SystemdNotifier {
         }
         resolve(true);
       });
-    });
+    }));
   }
 
   ready(status?: string): Promise<boolean> {
@@ -68,7 +69,9 @@ export class SystemdNotifier {
   watchdog(): Promise<boolean> {
     return this.send(['WATCHDOG=1']);
   }
-  stopping(): Promise<boolean> {
+  /** STOPPING=1 must not be lost behind a watchdog ping still in flight: wait for it, then send. */
+  async stopping(): Promise<boolean> {
+    await this.inflight;
     return this.send(['STOPPING=1']);
   }
 }
