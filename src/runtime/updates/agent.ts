@@ -41,6 +41,8 @@ export interface UpdateAgentOptions {
   retryMs?: number;
   /** Keep this many transient retries per announcement. Default 3. */
   retries?: number;
+  /** Called after the active model changed (activated, rolled back): e.g. republish the retained status now. */
+  onActiveChange?: (id: string | null) => void;
 }
 
 interface Pending {
@@ -242,5 +244,6 @@ export class UpdateAgent extends EventEmitter<{ event: [UpdateEvent] }> {
     else log.info(ev, `update ${e.event}: ${e.model}`);
     this.o.link.publish(this.o.link.topic('events'), JSON.stringify(ev), { qos: 1, retain: true, maxAgeMs: 300_000 });
     this.emit('event', ev);
+    if (e.event === 'activated' || e.event === 'rolled_back') this.o.onActiveChange?.(ev.active);
   }
 }

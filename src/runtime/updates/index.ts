@@ -62,7 +62,7 @@ export async function startModelHost(cfg: EdgeConfig, o: { createScorer?: Scorer
 }
 
 /** Follow the fleet's announcements (undefined when updates are off or no fleet is set). */
-export function startUpdates(o: { cfg: EdgeConfig; link: MqttLink; host: ModelHost; streams?: ReadonlySet<string>; trust?: TrustStore }): UpdateAgent | undefined {
+export function startUpdates(o: { cfg: EdgeConfig; link: MqttLink; host: ModelHost; streams?: ReadonlySet<string>; trust?: TrustStore; onActiveChange?: (id: string | null) => void }): UpdateAgent | undefined {
   const u = o.cfg.updates;
   if (!u.enabled || !u.fleet) return undefined;
   return new UpdateAgent({
@@ -77,5 +77,6 @@ export function startUpdates(o: { cfg: EdgeConfig; link: MqttLink; host: ModelHo
     maxBundleBytes: u.maxBundleBytes,
     chunkTimeoutMs: u.chunkTimeoutMs,
     timeoutMs: u.timeoutMs,
+    ...(o.onActiveChange ? { onActiveChange: o.onActiveChange } : {}),
   }).start();
 }
