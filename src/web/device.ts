@@ -221,7 +221,7 @@ function showFrame(): void {
     b.textContent = `Fallback: ${f.fallback.replace(/_/g, ' ')} — published ${act}`;
     b.classList.remove('hidden');
   } else b.classList.add('hidden');
-  if (model && f.model && f.model !== model.id) $('modelpill').textContent = f.model;
+  $('modelpill').textContent = f.model || model?.id || ''; // the model that made this decision
 }
 
 function showModel(m: ModelMsg): void {
@@ -239,14 +239,24 @@ function showModel(m: ModelMsg): void {
   };
   row('candidates', `${m.count} (${m.actions.join(', ')})`);
   row('active since', clock(m.since));
-  for (const [k, v] of provenanceRows(m.provenance)) row(k, v);
+  const rows = provenanceRows(m.provenance);
+  for (const [k, v] of rows.slice(0, 5)) row(k, v);
   box.append(dl);
+  if (rows.length > 5) {
+    // the rest of the provenance folds away so the streams and events stay in view
+    const more = el('details');
+    more.append(el('summary', 'muted', `more provenance (${rows.length - 5})`));
+    const dl2 = el('dl', 'prov');
+    for (const [k, v] of rows.slice(5)) dl2.append(el('dt', undefined, k), el('dd', undefined, v));
+    more.append(dl2);
+    box.append(more);
+  }
 }
 
 /** Provenance flattened to rows: teacher, compression steps and fidelity first. */
 function provenanceRows(p: Record<string, unknown> | null): Array<[string, string]> {
   if (!p) return [['provenance', 'none in the manifest']];
-  const first = ['teacher', 'steps', 'compression', 'pipeline', 'fidelity', 'fidelity_test', 'closed_loop'];
+  const first = ['teacher', 'steps', 'compression', 'pipeline', 'fidelity', 'fidelity_test', 'closed_loop', 'fidelity_train'];
   const keys = [...first.filter((k) => k in p), ...Object.keys(p).filter((k) => !first.includes(k))];
   const out: Array<[string, string]> = [];
   const show = (v: unknown): string => {
@@ -256,7 +266,8 @@ function provenanceRows(p: Record<string, unknown> | null): Array<[string, strin
   };
   for (const k of keys) {
     if (out.length >= 14) break;
-    out.push([k.replace(/_/g, ' '), show(p[k]).slice(0, 400)]);
+    const v = show(p[k]);
+    out.push([k.replace(/_/g, ' '), v.length > 180 ? `${v.slice(0, 177)}…` : v]);
   }
   return out;
 }
@@ -290,15 +301,32 @@ function showStatus(s: StatusMsg): void {
   $('footer').textContent = `edgereward ${hello?.runtime ?? ''} · uptime ${age(s.uptimeS * 1000)} · ${s.ticks} ticks, ${s.decisions} decisions · MQTT ${s.mqtt} · ${frames} frames shown · ${s.viewers} viewer${s.viewers === 1 ? '' : 's'}`;
 }
 
+/** p50/p99 per second over the last minute, on a log scale (0.1 ms .. 1 s) so a spike does not flatten the rest. */
 function drawSpark(s: StatusMsg): void {
   const c = $('spark') as HTMLCanvasElement;
   const W = c.clientWidth || 380;
   const H = 90;
   const ctx = hidpi(c, W, H);
   ctx.clearRect(0, 0, W, H);
-  const all = [...s.series.p50, ...s.series.p99].filter((x): x is number => x !== null);
-  const max = Math.max(1, ...all) * 1.15;
-  $('sparkmax').textContent = `0–${fmt(max, 1)} ms`;
+  const LO = -1; // log10 ms
+  const HI = 3;
+  const yOf = (ms: number): number => {
+    const l = Math.min(HI, Math.max(LO, Math.log10(Math.max(ms, 1e-3))));
+    return H - 4 - ((l - LO) / (HI - LO)) * (H - 8);
+  };
+  ctx.font = '10px system-ui, sans-serif';
+  for (const g of [0.1, 1, 10, 100]) {
+    const y = yOf(g);
+    ctx.strokeStyle = '#1c232d';
+    ctx.beginPath();
+    ctx.moveTo(0, y);
+    ctx.lineTo(W, y);
+    ctx.stroke();
+    ctx.fillStyle = '#3a4452';
+    ctx.fillText(g >= 1 ? `${g} ms` : `${g}`, 2, y - 2);
+  }
+  const all = [...s.series.p99].filter((x): x is number => x !== null);
+  $('sparkmax').textContent = all.length ? `max p99 ${fmt(Math.max(...all), 1)} ms (log scale)` : '';
   const n = 60;
   const x = (i: number, len: number): number => W - ((len - 1 - i) / (n - 1)) * W;
   const line = (ys: Array<number | null>, color: string): void => {
@@ -309,15 +337,15 @@ function drawSpark(s: StatusMsg): void {
     ys.forEach((y, i) => {
       if (y === null) return void (pen = false);
       const px = x(i, ys.length);
-      const py = H - 4 - (y / max) * (H - 8);
+      const py = yOf(y);
       if (pen) ctx.lineTo(px, py);
       else ctx.moveTo(px, py);
       pen = true;
     });
     ctx.stroke();
   };
-  if (hello && hello.deadlineMs < max) {
-    const py = H - 4 - (hello.deadlineMs / max) * (H - 8);
+  if (hello) {
+    const py = yOf(hello.deadlineMs);
     ctx.setLineDash([3, 4]);
     ctx.strokeStyle = '#f85149';
     ctx.beginPath();

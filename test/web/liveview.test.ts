@@ -1,8 +1,9 @@
 /**
  * The live pages in a real headless Chromium (Debian's, driven by playwright-core; nothing is
  * downloaded), against the embedded demo: in-process aedes broker, simulated robot, daemon on
- * the shipped model; a second daemon + robot on the same broker bound to 0.0.0.0 with a token;
- * the fleet page on that broker.
+ * the shipped model; a second device — `edgereward run` in a child process with its own
+ * simulated robot on the same broker — bound to 0.0.0.0 with a token; the fleet page on that
+ * broker.
  *
  * The swap: the hot-swap host is not wired into `edgereward run` yet, so the test swaps the
  * model through the daemon's ModelSlot (what the loop reads once per tick) and publishes the
@@ -11,7 +12,8 @@
  * Screenshots go to test/artifacts/ (git-ignored) and docs/img/ (committed for the docs).
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +22,6 @@ import mqtt from 'mqtt';
 import { loadConfig, defaultConfigFile } from '../../src/config/load.js';
 import { setLogLevel } from '../../src/telemetry/log.js';
 import { startStack, type Stack } from '../../src/demo/stack.js';
-import { Daemon } from '../../src/agent/daemon.js';
-import { SimRobotNode } from '../../src/sim/robot-node.js';
 import { readBundle, modelBytes, decodeBundle } from '../../src/runtime/bundle/format.js';
 import { createBundle } from '../../src/runtime/bundle/create.js';
 import { generateKeyPair } from '../../src/runtime/bundle/keys.js';
@@ -50,18 +50,25 @@ if (!existsSync(CHROMIUM)) {
 
   const base = { 'telemetry.port': 0, 'telemetry.live': 'off', 'telemetry.logLevel': 'warn', 'record.enabled': false, 'telemetry.statusIntervalMs': 1000 };
   let stack: Stack;
-  let daemon2: Daemon;
-  let robot2: SimRobotNode;
+  let device2: ChildProcess;
+  let port2 = 0;
   let browser: Browser;
   let fleet: Awaited<ReturnType<typeof startFleetPage>>;
 
   t.before(async () => {
     stack = await startStack(loadConfig({ file: defaultConfigFile(), flags: base }));
     const url = stack.broker!.url;
-    const cfg2 = loadConfig({ file: defaultConfigFile(), flags: { ...base, 'device.id': 'demo2', 'mqtt.broker': 'external', 'mqtt.url': url, 'telemetry.host': '0.0.0.0', 'telemetry.token': TOKEN } });
-    daemon2 = await Daemon.start(cfg2);
-    robot2 = new SimRobotNode({ url, device: 'demo2', seed: 7 });
-    await robot2.start();
+    // The second device: the real CLI in its own process (its own metrics), robot included.
+    device2 = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', '--device', 'demo2', '--mqtt-url', url, '--http-port', '0', '--live', 'off', '--no-record', '--set', 'telemetry.host=0.0.0.0', '--set', 'demo.seed=7', '--set', 'telemetry.statusIntervalMs=1000'], {
+      cwd: root, env: { ...process.env, EDGEREWARD_TELEMETRY_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    port2 = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: device2.stdout! }).on('line', (l) => {
+        const m = /"http":"http:\/\/0\.0\.0\.0:(\d+)"/.exec(l);
+        if (m) resolve(Number(m[1]));
+      });
+      device2.once('exit', (c) => reject(new Error(`the second device exited (${c})`)));
+    });
     fleet = await startFleetPage({ url, fleet: 'demo', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -73,14 +80,16 @@ if (!existsSync(CHROMIUM)) {
   t.teardown(async () => {
     await browser?.close();
     await fleet?.close();
-    await robot2?.stop();
-    await daemon2?.stop();
+    if (device2 && device2.exitCode === null) {
+      device2.kill('SIGINT');
+      await new Promise((r) => device2.once('exit', r));
+    }
     await stack?.stop();
   });
 
   /** A page that records console errors, failed requests and uncaught exceptions. */
   async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1 });
     const page = await ctx.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
@@ -163,7 +172,7 @@ if (!existsSync(CHROMIUM)) {
   });
 
   t.test('bound beyond loopback: a request without the token is refused', async (t) => {
-    const port = daemon2.http!.port;
+    const port = port2;
     const lan = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     const host = lan ?? '127.0.0.1';
     t.comment(lan ? `requests go to ${lan} (not loopback)` : 'no non-loopback interface here: requests go to 127.0.0.1 (the rule is the same: it depends on the bind address)');

@@ -28,7 +28,7 @@ export function devicePage(): string {
   </section>
   <aside>
     <section class="card"><h2>Decision loop</h2><dl id="loop" class="grid"></dl>
-      <div class="sparkhead"><span>latency, last minute</span><span class="key p50">p50</span><span class="key p99">p99</span><span id="sparkmax" class="muted"></span></div>
+      <div class="sparkhead"><span>latency, last minute</span><span class="key p50">p50</span><span class="key p99">p99</span><span class="key deadline">deadline</span><span id="sparkmax" class="muted"></span></div>
       <canvas id="spark" width="380" height="90" aria-label="decision latency p50 and p99 over the last minute"></canvas></section>
     <section class="card"><h2>Model</h2><div id="model"><p class="muted">waiting</p></div></section>
     <section class="card"><h2>Streams</h2><table id="streams"><thead><tr><th>stream</th><th>rate</th><th>age</th><th>invalid</th></tr></thead><tbody></tbody></table></section>
@@ -82,6 +82,7 @@ aside { display: grid; gap: 14px; }
 .key.lidar::before { background: #ff7043; }
 .key.p50::before { background: var(--accent); }
 .key.p99::before { background: var(--gold); }
+.key.deadline::before { background: var(--bad); height: 1px; }
 .banner { position: absolute; left: 24px; right: 24px; top: 52px; padding: 8px 12px; border-radius: 6px; background: rgba(248,81,73,.15); border: 1px solid var(--bad); color: #ffb4ae; font-weight: 600; }
 .hidden { display: none; }
 .muted { color: var(--muted); }
@@ -98,6 +99,7 @@ td.bad { color: var(--bad); } td.ok { color: var(--ok); } td.warn { color: var(-
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
 .prov { margin: 6px 0 0; display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; font-size: 12px; }
 .prov dt { color: var(--muted); } .prov dd { margin: 0; word-break: break-word; }
+details summary { cursor: pointer; font-size: 12px; margin-top: 6px; }
 .events { list-style: none; margin: 0; padding: 0; max-height: 260px; overflow-y: auto; font-size: 12px; }
 .events li { padding: 4px 0; border-bottom: 1px solid #1f252e; display: grid; grid-template-columns: 64px 92px 1fr; gap: 6px; }
 .events li.muted { display: block; }
