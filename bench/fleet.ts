@@ -88,6 +88,11 @@ async function main(): Promise<void> {
       while (activatedAt.length + failed < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const tAll = Math.max(...activatedAt) - t0;
       const cpu1 = broker.cpu();
+      // Clear the retained announcement: the next round's devices must not start by fetching this one.
+      const { default: mqtt } = await import('mqtt');
+      const c = await mqtt.connectAsync(broker.url);
+      await c.publishAsync('edgereward/fleet/bench/models/sample', '', { qos: 1, retain: true });
+      await c.endAsync();
       const exited = kids.map((k) => new Promise((r) => k.p.once('exit', r)));
       for (const k of kids) k.p.kill('SIGTERM');
       await Promise.all(exited);
