@@ -193,6 +193,11 @@ export async function searchArchitectures(ev: Evaluator, o: SearchOptions = {}):
         const c = mutate(parent.candidate, rng, space);
         if (fresh(c)) kids.push(c);
       }
+      // When the parents' neighbourhoods are used up, random immigrants keep the search going.
+      for (let tries = 0; kids.length < children && tries < children * 30; tries++) {
+        const c = randomCandidate(rng, space);
+        if (fresh(c)) kids.push(c);
+      }
       if (!kids.length) break;
       await generation(kids);
     }
