@@ -9,10 +9,8 @@ import { describeError, EdgeError } from '../errors.js';
 import { MqttLink } from '../io/mqtt/MqttLink.js';
 import { SerialLink, type SerialCodecOptions } from '../io/serial/SerialLink.js';
 import { specsFromPlan, type SensorSample } from '../io/messages/sensor.js';
-import type { TrustStore } from '../runtime/bundle/keys.js';
-import { loadTrustStore } from '../runtime/bundle/keys.js';
-import { openScorer } from '../runtime/engine/open.js';
-import type { Scorer } from '../runtime/engine/scorer.js';
+import type { ModelHost } from '../runtime/host.js';
+import { startModelHost, startUpdates, type UpdateAgent } from '../runtime/updates/index.js';
 import type { EdgeConfig, SerialConfig } from '../config/schema.js';
 import { moduleLogger } from '../telemetry/log.js';
 import { enableProcessMetrics } from '../telemetry/metrics.js';
@@ -25,7 +23,7 @@ import type { Recorder } from '../io/record/Recorder.js';
 import type { FoxgloveBridge } from '../telemetry/foxglove/FoxgloveBridge.js';
 import type { DeviceView } from '../telemetry/web/device-view.js';
 import { makePolicy } from './policy.js';
-import { ModelSlot, type ActiveModel } from './scorer.js';
+import type { ModelSource } from './scorer.js';
 import { ScoreService, serveScoreRequests } from './score-service.js';
 import { mqttActionSink, serialActionSink } from './sinks.js';
 import { ticks } from './tick.js';
@@ -49,11 +47,12 @@ export class Daemon {
   foxglove: FoxgloveBridge | undefined;
   /** The live page on the telemetry port (telemetry.web). */
   web: DeviceView | undefined;
+  /** Fleet updates (updates.enabled with a fleet name and MQTT). */
+  updates: UpdateAgent | undefined;
 
   private constructor(
     readonly config: EdgeConfig,
-    readonly models: ModelSlot,
-    readonly scorer: Scorer,
+    readonly models: ModelHost,
     readonly link: MqttLink | undefined,
     readonly serial: SerialLink[],
     readonly latest: LatestValues,
@@ -66,10 +65,16 @@ export class Daemon {
   /** Load the model, open the links, start the loop and telemetry. */
   static async start(cfg: EdgeConfig, o: DaemonOptions = {}): Promise<Daemon> {
     enableProcessMetrics();
-    const scorer = await loadModel(cfg);
-    const plan = scorer.plan!;
-    const model: ActiveModel = { scorer, id: scorer.id };
-    const models = new ModelSlot(model);
+    // The model host: the store's active model (else last-known-good, else model.bundle adopted
+    // into the store), swapped between ticks when the fleet pushes a new one.
+    const models = await startModelHost(cfg);
+    const model = models.current()!;
+    const scorer = model.scorer;
+    if (!scorer.plan || !scorer.candidates) {
+      await models.close();
+      throw new EdgeError('E_MODEL_MANIFEST', `${model.id} has no feature map or action space, so the loop cannot feed it; run a bundle (edgereward bundle create), not a bare .onnx file`);
+    }
+    const plan = scorer.plan;
 
     // Every stream the model reads, plus any configured: MQTT unless configured as serial.
     const byName = new Map(cfg.streams.map((s) => [s.name, s]));
@@ -140,12 +145,15 @@ export class Daemon {
       coalesce: trigger !== '',
     });
 
-    const d = new Daemon(cfg, models, scorer, link, serial, latest, loop, o.notifier ?? new SystemdNotifier(), Math.max(1000, 5 * period), undefined);
+    const d = new Daemon(cfg, models, link, serial, latest, loop, o.notifier ?? new SystemdNotifier(), Math.max(1000, 5 * period), undefined);
     d.recorder = recorder;
     d.foxglove = foxglove;
     const record = recorder ? tap(recorder.sensor) : (x: Observable<SensorSample>) => x;
     d.subs.push(merge(...[...names].map(stream$)).pipe(record, latestInto(latest)).subscribe({ error: (e: unknown) => log.error({ err: describeError(e) }, 'a sensor stream failed') }));
     if (cfg.score.enabled && link) d.subs.push(serveScoreRequests(link, new ScoreService(models, loop.gate, { maxCandidates: cfg.score.maxCandidates })));
+    models.setInputs(latest);
+    if (link) d.updates = startUpdates({ cfg, link, host: models, streams: names, onActiveChange: () => d.publishStatus('running') });
+    if (!d.updates) models.onEvent = (e) => log.info({ ...e }, `model ${e.event}: ${e.model}`);
     link?.start();
     for (const s of serial) s.start();
     loop.start();
@@ -155,7 +163,7 @@ export class Daemon {
     d.statusTimer.unref();
     d.publishStatus('running');
     if (cfg.telemetry.watchdog) d.watchdog = startWatchdog({ notifier: d.notifier, healthy: () => d.loop.health(d.stallMs).ticking, status: () => `deciding with ${model.id}` });
-    log.info({ model: model.id, provider: scorer.provider, streams: [...names], mqtt: link ? url : null, serial: cfg.serial.map((s) => s.path), http: d.http?.url ?? null, loop: trigger ? { trigger } : { rateHz: cfg.loop.rateHz } }, 'edgereward is running');
+    log.info({ model: model.id, provider: (scorer.inner as { provider?: string }).provider ?? null, streams: [...names], mqtt: link ? url : null, serial: cfg.serial.map((s) => s.path), http: d.http?.url ?? null, loop: trigger ? { trigger } : { rateHz: cfg.loop.rateHz } }, 'edgereward is running');
     return d;
   }
 
@@ -167,7 +175,7 @@ export class Daemon {
     return { ready: m !== undefined && h.ticking && fresh, checks };
   }
 
-  private publishStatus(state: string): void {
+  publishStatus(state: string): void {
     if (!this.link) return;
     const s = this.loop.stats;
     const [p50, p99] = this.loop.latency.percentiles([0.5, 0.99]);
@@ -185,7 +193,8 @@ export class Daemon {
       await Promise.allSettled([this.recorder?.close(), this.foxglove?.close()]);
       this.web?.close();
       await Promise.allSettled([this.link?.close(), ...this.serial.map((s) => s.close()), this.http?.close()]);
-      await this.scorer.release().catch(() => undefined);
+      await this.updates?.stop();
+      await this.models.close().catch(() => undefined);
       await told;
       log.info({ decisions: this.loop.stats.decisions, fallbacks: this.loop.stats.fallbacks }, 'edgereward stopped');
     })();
@@ -194,7 +203,7 @@ export class Daemon {
 }
 
 /** The recorder and the Foxglove bridge, when configured, as decision taps (lazy imports: off by default). */
-async function startViews(cfg: EdgeConfig, models: ModelSlot, latest: LatestValues, maxAgeMs: Record<string, number>, taps: DecisionTap[]): Promise<{ recorder: Recorder | undefined; foxglove: FoxgloveBridge | undefined }> {
+async function startViews(cfg: EdgeConfig, models: ModelSource, latest: LatestValues, maxAgeMs: Record<string, number>, taps: DecisionTap[]): Promise<{ recorder: Recorder | undefined; foxglove: FoxgloveBridge | undefined }> {
   let recorder: Recorder | undefined;
   let foxglove: FoxgloveBridge | undefined;
   const candidates = () => models.current()?.scorer.candidates;
@@ -230,19 +239,4 @@ function serialCodec(s: SerialConfig): SerialCodecOptions {
     default:
       return { kind: 'jsonl' };
   }
-}
-
-/** Open the configured bundle: signature checked against model.trust unless allowUnsigned. */
-export async function loadModel(cfg: EdgeConfig): Promise<Scorer> {
-  if (!cfg.model.bundle) throw new EdgeError('E_MODEL_NONE', 'no model to run: set model.bundle to a bundle file (the model store is not wired into `run` yet)');
-  let trust: TrustStore | undefined;
-  if (cfg.model.trust.length > 0) trust = loadTrustStore(cfg.model.trust);
-  else if (!cfg.model.allowUnsigned) throw new EdgeError('E_MODEL_TRUST', `model.trust is empty, so the signature of ${cfg.model.bundle} cannot be checked; list the trusted public keys (or set model.allowUnsigned for development)`);
-  const engine = { intraOpThreads: cfg.engine.intraOpThreads, graphOptimization: cfg.engine.graphOptimization, executionProviders: cfg.engine.executionProviders, warmupRuns: cfg.engine.warmupRuns };
-  const opened = await openScorer(cfg.model.bundle, trust ? { ...engine, trust } : engine);
-  if (!opened.scorer.plan || !opened.scorer.candidates) {
-    await opened.scorer.release();
-    throw new EdgeError('E_MODEL_MANIFEST', `${cfg.model.bundle} has no feature map or action space, so the loop cannot feed it; run a bundle (edgereward bundle create), not a bare .onnx file`);
-  }
-  return opened.scorer;
 }
