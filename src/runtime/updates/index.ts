@@ -8,6 +8,7 @@
  *   ...
  *   await updates?.stop(); await host.close();
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeConfig } from '../../config/schema.js';
@@ -35,8 +36,14 @@ function trustOf(cfg: EdgeConfig): TrustStore {
  * last-known-good; model.bundle is adopted into the store when it is not there yet).
  */
 export async function startModelHost(cfg: EdgeConfig, o: { createScorer?: ScorerFactory; trust?: TrustStore } = {}): Promise<ModelHost> {
-  // "" (the embedded demo): a store under the temp directory, per device.
-  const dir = cfg.model.dir || join(tmpdir(), `edgereward-models-${cfg.device.id}`);
+  // "" (the embedded demo): a fresh store for this process, removed at exit, so a demo always
+  // starts on its configured bundle and parallel demos never share a store.
+  let dir = cfg.model.dir;
+  if (!dir) {
+    const tmp = mkdtempSync(join(tmpdir(), `edgereward-models-${cfg.device.id}-`));
+    process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
+    dir = tmp;
+  }
   const store = ModelStore.open(dir);
   const u = cfg.updates;
   const host = new ModelHost({
