@@ -267,6 +267,12 @@ export class DecisionLoop {
       this.gate.release();
     }
     if (this.timedOut === seq) return; // the deadline already published the fallback
+    // A blocked event loop (a synchronous ORT run, a GC pause) can keep the deadline timer from
+    // firing: judge the elapsed time here too, so a late decision is never published as on time.
+    if (performance.now() - t0 > this.o.deadlineMs) {
+      this.onDeadline();
+      return;
+    }
     if (!outputsFinite(rewards, st.count)) return this.fallback('non_finite_output', seq, t0, obsAge);
     const best = this.o.policy(rewards, st.count);
     if (best < 0) return this.fallback('non_finite_output', seq, t0, obsAge);
