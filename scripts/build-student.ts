@@ -37,6 +37,7 @@ const { values: a } = parseArgs({
     speedup: { type: 'string', default: '12' },
     'size-ratio': { type: 'string', default: '20' },
     'budget-min': { type: 'string', default: '10' },
+    'distill-epochs': { type: 'string', default: '16' },
     'eval-episodes': { type: 'string', default: '200' },
     'data-episodes': { type: 'string', default: '400' },
     'data-seed': { type: 'string', default: '100000' },
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       { hidden: [96, 48], activation: 'relu', bits: 32, sparsity: 0 },
     ],
     budgetMin: Number(a['budget-min']),
+    distillEpochs: Number(a['distill-epochs']),
     evalEpisodes: Number(a['eval-episodes']),
   });
   const s = res.summary;

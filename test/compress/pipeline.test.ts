@@ -76,6 +76,9 @@ t.test('pipeline: tiny teacher -> signed student bundle + report; restart skips 
   const again = await runPipeline(opts);
   t.same(again.stagesResumed, ['teacher', 'search', 'distill', 'prune', 'quantize']);
   t.same(again.stagesRun, ['evaluate', 'sign']);
-  // Other settings on the same work directory are refused.
-  await t.rejects(runPipeline({ ...opts, targetLatencyMs: 1 }), { code: 'E_PIPELINE_WORKDIR' });
+  // Another closed-loop setting on the same work directory: only the stages from evaluate on are redone.
+  const third = await runPipeline({ ...opts, evalEpisodes: 1 });
+  t.same(third.stagesResumed, ['teacher', 'search', 'distill', 'prune', 'quantize']);
+  t.same(third.stagesRun, ['evaluate', 'sign']);
+  t.equal((openBundle(out, loadTrustStore(dir)).manifest.provenance as Record<string, any>).closed_loop.episodes, 1);
 });

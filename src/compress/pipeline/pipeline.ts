@@ -154,13 +154,28 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     searchCandidates: Math.min(k, o.searchCandidates ?? 16), distillCandidates: Math.min(k, o.distillCandidates ?? 32),
     evalEpisodes: o.evalEpisodes ?? 200, evalSeed: o.evalSeed ?? 1000,
   };
-  const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  const work = new WorkDir(o.work ?? `${o.out}.work`, fingerprint);
+  // Which settings each stage depends on (besides those of the stages before it).
+  const perStage: Array<Array<keyof typeof settings>> = [
+    [],
+    ['teacher', 'data', 'heldOut', 'monitor', 'maxTrain', 'seed', 'deployBatch'],
+    ['target', 'maxBytes', 'lambda', 'cost', 'rungs', 'space', 'searchCandidates'],
+    ['distillEpochs', 'distillCandidates'],
+    ['finetuneEpochs'],
+    [],
+    ['evalEpisodes', 'evalSeed'],
+    [],
+  ];
+  const stageFingerprint = (index: number): string => {
+    const keys = perStage.slice(0, index + 1).flat();
+    return createHash('sha256').update(JSON.stringify(keys.map((key) => [key, settings[key]]))).digest('hex').slice(0, 16);
+  };
+  const fingerprint = stageFingerprint(perStage.length - 1);
+  const work = new WorkDir(o.work ?? `${o.out}.work`, stageFingerprint);
   const stagesRun: string[] = [];
   const stagesResumed: string[] = [];
   const stageSeconds: Record<string, number> = {};
   async function stage<T>(index: number, name: string, f: () => Promise<T>): Promise<T> {
-    const done = work.load<T>(index, name);
+    const done = work.load<T>(index, name, say);
     if (done) {
       stagesResumed.push(name);
       stageSeconds[name] = done.seconds;
@@ -259,7 +274,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const stepsPer = Math.floor(train.states / 128);
     let bar = await progressBar('distill e1', stepsPer, { enabled: progress, fields: 'loss {loss}' });
     const d: DistillResult = await distillStudent(tf, {
-      train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, arch: { hidden: cand.hidden, activation: cand.activation }, init, epochs, patience: o.patience ?? 2, seed, lr: 2e-3, candidatesPerState: settings.distillCandidates,
+      train, teacherTrain: tTrain, heldOut: mon, teacherHeldOut: tMon, arch: { hidden: cand.hidden, activation: cand.activation }, init, epochs, patience: o.patience ?? 3, seed, lr: 2e-3, candidatesPerState: settings.distillCandidates,
       onStep: (p) => bar.update(p.step, { loss: p.loss.toFixed(4) }),
       onEpoch: (e) => {
         bar.stop();

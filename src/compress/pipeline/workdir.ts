@@ -1,7 +1,8 @@
 /**
  * The pipeline's work directory: one checkpoint file per completed stage (`NN-<stage>.json`,
  * written atomically after the stage's artifacts), so an interrupted run restarts where it
- * stopped. A fingerprint of the inputs and settings guards against resuming someone else's run.
+ * stopped. Each stage's fingerprint covers the inputs and the settings of that stage and the ones
+ * before it: a stage whose fingerprint changed is redone, and so is every stage after it.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,10 @@ export interface Checkpoint<T> {
 }
 
 export class WorkDir {
-  constructor(readonly dir: string, readonly fingerprint: string) {
+  /** Set when a stage's checkpoint was stale: every later checkpoint is ignored too. */
+  private stale = false;
+
+  constructor(readonly dir: string, readonly fingerprint: (index: number) => string) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -29,24 +33,29 @@ export class WorkDir {
     return this.path(`${String(index).padStart(2, '0')}-${stage}.json`);
   }
 
-  /** The checkpoint of a completed stage, or undefined. Refuses a checkpoint of other inputs. */
-  load<T>(index: number, stage: string): Checkpoint<T> | undefined {
+  /** The checkpoint of a completed stage, or undefined (none, or made with other inputs or settings). */
+  load<T>(index: number, stage: string, onStale?: (why: string) => void): Checkpoint<T> | undefined {
     const f = this.file(index, stage);
-    if (!existsSync(f)) return undefined;
+    if (this.stale || !existsSync(f)) {
+      this.stale = true;
+      return undefined;
+    }
     let c: Checkpoint<T>;
     try {
       c = JSON.parse(readFileSync(f, 'utf8')) as Checkpoint<T>;
     } catch (e) {
       throw new EdgeError('E_PIPELINE_WORKDIR', `checkpoint ${f} is unreadable; delete it to redo the stage`, { cause: e });
     }
-    if (c.fingerprint !== this.fingerprint) {
-      throw new EdgeError('E_PIPELINE_WORKDIR', `work directory ${this.dir} holds a run with other inputs or settings (${f}); pass a fresh --work directory or delete it`);
+    if (c.fingerprint !== this.fingerprint(index)) {
+      this.stale = true;
+      onStale?.(`${f} was made with other inputs or settings: redoing ${stage} and the stages after it`);
+      return undefined;
     }
     return c;
   }
 
   save<T>(index: number, stage: string, seconds: number, result: T): Checkpoint<T> {
-    const c: Checkpoint<T> = { stage, fingerprint: this.fingerprint, finished: new Date().toISOString(), seconds, result };
+    const c: Checkpoint<T> = { stage, fingerprint: this.fingerprint(index), finished: new Date().toISOString(), seconds, result };
     writeFileAtomicSync(this.file(index, stage), JSON.stringify(c, null, 1) + '\n');
     return c;
   }
