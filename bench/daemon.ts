@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(o)) latest.set(k, v as unknown as Record<string, unknown>, Date.now());
     const ticks = new Subject<number>();
     let done = 0;
-    const loop = new DecisionLoop({ models: new ModelSlot({ scorer: s, id: s.id }), latest, ticks, sinks: [{ send: () => void done++ }], fallback: { v: 0, w: 0 }, deadlineMs: 1000, defaultMaxAgeMs: 1e9 });
+    const loop = new DecisionLoop({ models: new ModelSlot({ scorer: s, id: s.id }), latest, ticks, sinks: [{ name: 'count', publish: () => void done++ }], fallback: { v: 0, w: 0 }, deadlineMs: 1000, defaultMaxAgeMs: 1e9 });
     loop.start();
     for (let i = 0; i < ticksN; i++) {
       const before = done;

@@ -62,7 +62,7 @@ try {
   const link = new MqttLink({ url: broker.url, device: 'bench-robot', protocolVersion: 5 });
   // Late decisions counted at the sink: a blocked event loop also delays the loop's own deadline timer.
   const late = { n: 0, armed: false };
-  const lateSink = { send: (m: { latency_ms: number }) => { if (late.armed && m.latency_ms > 20) late.n++; } };
+  const lateSink = { name: 'late', publish: (m: { latency_ms: number }) => { if (late.armed && m.latency_ms > 20) late.n++; } };
   const loop = new DecisionLoop({ models: host, latest, ticks: ticks({ rateHz: 50 }), sinks: [lateSink], fallback: { v: 0, w: 0 }, deadlineMs: 20 });
   const agent = new UpdateAgent({ link, host, trust, prefix: 'edgereward', fleet: 'bench', device: 'bench-robot', streams: new Set(Object.keys(inputs)), maxBundleBytes: 64 << 20 });
   const events: Array<UpdateEvent & { at: number }> = [];

@@ -16,7 +16,9 @@ import { moduleLogger } from '../telemetry/log.js';
 import { enableProcessMetrics } from '../telemetry/metrics.js';
 import { startTelemetryServer, type Readiness, type TelemetryServer } from '../telemetry/http.js';
 import { SystemdNotifier, startWatchdog } from '../telemetry/notify.js';
-import type { ActionSink } from './action.js';
+import type { ActionSink } from '../io/sinks/ActionSink.js';
+import { MqttActionSink } from '../io/sinks/MqttActionSink.js';
+import { SerialActionSink } from '../io/sinks/SerialActionSink.js';
 import { LatestValues, latestInto } from './latest.js';
 import { DecisionLoop, type DecisionTap } from './loop.js';
 import type { Recorder } from '../io/record/Recorder.js';
@@ -25,7 +27,6 @@ import type { DeviceView } from '../telemetry/web/device-view.js';
 import { makePolicy } from './policy.js';
 import type { ModelSource } from './scorer.js';
 import { ScoreService, serveScoreRequests } from './score-service.js';
-import { mqttActionSink, serialActionSink } from './sinks.js';
 import { ticks } from './tick.js';
 
 const log = moduleLogger('daemon');
@@ -120,8 +121,8 @@ export class Daemon {
     const maxAgeMs: Record<string, number> = {};
     for (const s of cfg.streams) maxAgeMs[s.name] = s.maxAgeMs ?? cfg.loop.maxAgeMs;
     const sinks: ActionSink[] = [];
-    if (cfg.actions.mqtt && link) sinks.push(mqttActionSink(link, { qos: cfg.actions.qos, maxAgeMs: cfg.actions.maxAgeMs }));
-    cfg.serial.forEach((s, i) => s.actions && sinks.push(serialActionSink(serial[i]!)));
+    if (cfg.actions.mqtt && link) sinks.push(new MqttActionSink(link, { qos: cfg.actions.qos, maxAgeMs: cfg.actions.maxAgeMs }));
+    cfg.serial.forEach((s, i) => s.actions && sinks.push(new SerialActionSink(serial[i]!)));
 
     const trigger = cfg.loop.trigger;
     const tickSrc = trigger ? ticks({ trigger: stream$(trigger), idleMs: maxAgeMs[trigger] ?? cfg.loop.maxAgeMs }) : ticks({ rateHz: cfg.loop.rateHz });

@@ -9,15 +9,14 @@ import { fillFeatures } from '../runtime/features/assemble.js';
 import { counter, gauge, histogram } from '../telemetry/metrics.js';
 import { moduleLogger, rateLimitedLog } from '../telemetry/log.js';
 import { describeError } from '../errors.js';
-import type { ActionMessage, ActionSink } from './action.js';
+import type { ActionMessage, ActionSink } from '../io/sinks/ActionSink.js';
+import type { DecisionDetail, DecisionTap } from '../io/sinks/DecisionTap.js';
 import type { LatestValues } from './latest.js';
 import { LatencyRing } from './latency.js';
 import type { PolicyFn } from './policy.js';
 import { argmax } from './policy.js';
 import { checkInputs, countFallback, outputsFinite, type FallbackReason, type Freshness } from './safety.js';
 import { ScorerGate, type ActiveModel, type ModelSource } from './scorer.js';
-import type { CandidateSet } from '../runtime/features/candidates.js';
-import type { FeaturePlan } from '../runtime/features/assemble.js';
 
 const log = moduleLogger('loop');
 const warn = rateLimitedLog(log);
@@ -64,31 +63,7 @@ export interface LoopOptions {
   coalesce?: boolean;
 }
 
-/** What a tap sees of a decision beyond the action message (the loop's reused objects). */
-export interface DecisionDetail {
-  /** Wall clock (unix ms) at tick start: what input ages were measured against. */
-  tickAt: number;
-  /** Rewards of `count` candidates; undefined when the model did not run (most fallbacks). */
-  rewards: Float32Array | undefined;
-  count: number;
-  /** The chosen candidate's index; -1 for a fallback. */
-  best: number;
-  plan: FeaturePlan | undefined;
-  candidates: CandidateSet | undefined;
-  /** The filled model inputs (plan order; per-candidate inputs hold `count` rows). */
-  inputs: readonly Float32Array[] | undefined;
-}
-
-/**
- * Sees every tick. Called synchronously on the hot path with reused objects: copy what you
- * keep, never throw, never block (hand work to your own queue).
- */
-export interface DecisionTap {
-  /** Tick start, before inputs are read (`now` = the loop's clock). */
-  tick?(now: number): void;
-  /** After the action went to the sinks. */
-  decision(msg: Readonly<ActionMessage>, detail: Readonly<DecisionDetail>): void;
-}
+export type { DecisionDetail, DecisionTap } from '../io/sinks/DecisionTap.js';
 
 interface ModelState {
   count: number;
@@ -318,7 +293,7 @@ export class DecisionLoop {
     msg.fallback = reason;
     for (let i = 0; i < this.o.sinks.length; i++) {
       try {
-        this.o.sinks[i]!.send(msg);
+        this.o.sinks[i]!.publish(msg);
       } catch (e) {
         warn('sink', { err: describeError(e) }, 'an action sink threw; the action was not delivered there');
       }

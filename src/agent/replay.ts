@@ -16,7 +16,7 @@ import { Subject } from 'rxjs';
 import { spearman } from '../compress/evaluate/metrics.js';
 import type { ReplayItem } from '../io/replay/read.js';
 import type { LoopSettings } from '../io/record/format.js';
-import type { ActionMessage } from './action.js';
+import type { ActionMessage } from '../io/sinks/ActionSink.js';
 import { LatestValues } from './latest.js';
 import { DecisionLoop, type DecisionDetail } from './loop.js';
 import { makePolicy } from './policy.js';

@@ -17,6 +17,7 @@ export { decodeCsvLine, checkCsvOptions, type CsvOptions } from './serial/codecs
 export { LineParser, type LineParserOptions } from './serial/parsers/LineParser.js';
 export { FrameParser, type FrameParserOptions, type FrameDropReason } from './serial/parsers/FrameParser.js';
 export type { ActionMessage, ActionSink } from './sinks/ActionSink.js';
-export { fanOut } from './sinks/ActionSink.js';
+export { encodeAction, fanOut } from './sinks/ActionSink.js';
+export type { DecisionDetail, DecisionTap } from './sinks/DecisionTap.js';
 export { MqttActionSink, type MqttActionSinkOptions } from './sinks/MqttActionSink.js';
 export { SerialActionSink } from './sinks/SerialActionSink.js';

@@ -5,7 +5,7 @@ import { LatestValues } from '../../src/agent/latest.js';
 import { ModelSlot, type ActiveModel, type ScorerLike } from '../../src/agent/scorer.js';
 import { argmax, makePolicy, softmax, seededRandom } from '../../src/agent/policy.js';
 import { LatencyRing } from '../../src/agent/latency.js';
-import type { ActionMessage } from '../../src/agent/action.js';
+import type { ActionMessage } from '../../src/io/sinks/ActionSink.js';
 import { registry } from '../../src/telemetry/metrics.js';
 import { readBundle } from '../../src/runtime/bundle/format.js';
 import { Scorer } from '../../src/runtime/engine/scorer.js';
@@ -51,7 +51,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, o: { nan?: boolea
     models: new ModelSlot(model),
     latest,
     ticks,
-    sinks: [{ send: (m) => out.push(structuredClone(m as ActionMessage)) }],
+    sinks: [{ name: 'test', publish: (m) => out.push(structuredClone(m as ActionMessage)) }],
     fallback: { v: 0, w: 0 },
     deadlineMs: o.deadlineMs ?? 1000,
     maxAgeMs: { odom: 100 },

@@ -144,7 +144,7 @@ t.test('a stalled disk: recording drops and counts, the loop misses no deadline'
     models: new ModelSlot({ scorer, id: scorer.id }),
     latest,
     ticks,
-    sinks: [{ send: () => void decided++ }],
+    sinks: [{ name: 'count', publish: () => void decided++ }],
     fallback: { v: 0, w: 0 },
     deadlineMs: 50,
     defaultMaxAgeMs: 10_000,

@@ -18,11 +18,12 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../../errors.js';
-import type { CandidateSet } from '../../runtime/features/candidates.js';
 import type { FeaturePlan } from '../../runtime/features/assemble.js';
 import { moduleLogger, rateLimitedLog } from '../../telemetry/log.js';
 import { counter, gauge } from '../../telemetry/metrics.js';
 import type { SensorMessage, SensorSample } from '../messages/sensor.js';
+import type { ActionMessage } from '../sinks/ActionSink.js';
+import type { DecisionDetail, DecisionTap } from '../sinks/DecisionTap.js';
 import { McapFile } from './McapFile.js';
 import {
   DECISIONS_TOPIC, EVENTS_TOPIC, RECORDING_FORMAT, RECORDING_PROFILE, SENSOR_TOPIC_PREFIX,
@@ -105,28 +106,6 @@ export interface RecorderOptions {
   drainMs?: number;
 }
 
-/** What the decision loop hands over per tick (reused objects: copied synchronously). */
-export interface DecisionInput {
-  t: number;
-  seq: number;
-  action: Readonly<Record<string, number>>;
-  reward: number | null;
-  model: string;
-  latency_ms: number;
-  obs_age_ms: number | null;
-  fallback?: string | undefined;
-}
-export interface DecisionDetailInput {
-  tickAt: number;
-  /** Rewards of `count` candidates (undefined when the model did not run). */
-  rewards: Float32Array | undefined;
-  count: number;
-  best: number;
-  plan: FeaturePlan | undefined;
-  candidates: CandidateSet | undefined;
-  inputs: readonly Float32Array[] | undefined;
-}
-
 const SENSOR = 1;
 const DECISION = 2;
 const EVENT = 3;
@@ -196,7 +175,7 @@ function round5(_k: string, v: unknown): unknown {
   return typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) ? Number(v.toPrecision(5)) : v;
 }
 
-export class Recorder {
+export class Recorder implements DecisionTap {
   readonly stats: RecorderStats = { enqueued: 0, dropped: 0, messages: 0, bytes: 0, chunks: 0, files: 0, deleted: 0, errors: 0 };
   readonly dir: string;
   private readonly o: Required<Omit<RecorderOptions, 'views' | 'dir'>> & { views: RecordView[] };
@@ -284,7 +263,7 @@ export class Recorder {
   }
 
   /** A published decision (the loop's reused objects: copied here, not kept). */
-  decision(m: Readonly<DecisionInput>, d: Readonly<DecisionDetailInput>): void {
+  decision(m: Readonly<ActionMessage>, d: Readonly<DecisionDetail>): void {
     if (m.model !== this.lastModel && m.model !== '') {
       this.lastModel = m.model;
       const c = d.candidates;

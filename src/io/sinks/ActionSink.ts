@@ -5,26 +5,35 @@
 
 /** The `…/action` payload of the MQTT contract (DESIGN.md); also the serial action line. */
 export interface ActionMessage {
-  /** unix ms when the decision was made */
+  /** Unix ms when the decision was published. */
   t: number;
-  /** increasing per daemon run */
+  /** Increasing per daemon run. */
   seq: number;
-  /** the chosen candidate, e.g. `{v: 0.3, w: -0.5}` */
+  /** The chosen candidate, e.g. `{v: 0.3, w: -0.5}`. */
   action: Record<string, number>;
-  /** the model's reward for it (null for a fallback without a score) */
+  /** The chosen candidate's reward; null for a fallback. */
   reward: number | null;
-  /** "name@version" */
+  /** "name@version" of the model that decided ("" when none is loaded). */
   model: string;
+  /** Tick start to publish, ms (monotonic clock). */
   latency_ms: number;
-  /** age of the oldest observation used, ms */
-  obs_age_ms: number;
-  /** why the fallback action was used (stale_input, deadline, non_finite, …) */
-  fallback?: string;
+  /** Age of the oldest input the decision used, ms; null when inputs were missing. */
+  obs_age_ms: number | null;
+  /**
+   * Present only when the fallback action was published instead of the model's choice: why
+   * (the agent's FallbackReason: stale_input, deadline, non_finite_output, …).
+   */
+  fallback?: string | undefined;
 }
 
+/**
+ * Where actions go (MQTT, a serial port). `publish` is called on the hot path with a message
+ * object the loop reuses: serialise it synchronously, never keep a reference, never throw,
+ * never block.
+ */
 export interface ActionSink {
   readonly name: string;
-  publish(action: ActionMessage): void;
+  publish(action: Readonly<ActionMessage>): void;
 }
 
 /** Several sinks as one (MQTT and serial at once). */
@@ -35,4 +44,13 @@ export function fanOut(sinks: readonly ActionSink[]): ActionSink {
       for (const s of sinks) s.publish(a);
     },
   };
+}
+
+/** Serialise an action message; numbers are rounded to keep the line short and stable. */
+export function encodeAction(m: Readonly<ActionMessage>): string {
+  return JSON.stringify(m, round);
+}
+
+function round(_k: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e6) / 1e6 : v;
 }

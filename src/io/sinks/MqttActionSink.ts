@@ -1,10 +1,10 @@
 /**
  * Actions to `<prefix>/<device>/action` over the MqttLink. While offline an action may wait
  * at most `maxAgeMs` (default 500 ms) in the link's bounded queue: a robot must not act on
- * a command decided seconds ago.
+ * a command decided seconds ago. Numbers are rounded to 6 decimals (`encodeAction`).
  */
 import type { MqttLink, QoS } from '../mqtt/MqttLink.js';
-import type { ActionMessage, ActionSink } from './ActionSink.js';
+import { encodeAction, type ActionMessage, type ActionSink } from './ActionSink.js';
 
 export interface MqttActionSinkOptions {
   /** default `<prefix>/<device>/action` */
@@ -27,7 +27,7 @@ export class MqttActionSink implements ActionSink {
     this.maxAgeMs = o.maxAgeMs ?? 500;
   }
 
-  publish(action: ActionMessage): void {
-    this.link.publish(this.topic, JSON.stringify(action), { qos: this.qos, maxAgeMs: this.maxAgeMs });
+  publish(action: Readonly<ActionMessage>): void {
+    this.link.publish(this.topic, encodeAction(action), { qos: this.qos, maxAgeMs: this.maxAgeMs });
   }
 }

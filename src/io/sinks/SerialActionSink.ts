@@ -9,7 +9,7 @@ export class SerialActionSink implements ActionSink {
   readonly name = 'serial';
   constructor(private readonly link: SerialLink) {}
 
-  publish(action: ActionMessage): void {
+  publish(action: Readonly<ActionMessage>): void {
     this.link.writeLine(action);
   }
 }

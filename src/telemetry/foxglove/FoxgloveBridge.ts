@@ -21,6 +21,8 @@ import wsProtocol, { type IWebSocket } from '@foxglove/ws-protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EdgeError } from '../../errors.js';
 import type { CandidateSet } from '../../runtime/features/candidates.js';
+import type { ActionMessage } from '../../io/sinks/ActionSink.js';
+import type { DecisionDetail } from '../../io/sinks/DecisionTap.js';
 import { moduleLogger } from '../log.js';
 import { counter, gauge } from '../metrics.js';
 import { DEFAULT_GEOMETRY, FOXGLOVE_CHANNELS, candidatesScene, frameTransform, goalPose, laserScan, pose, type FoxgloveGeometry } from './convert.js';
@@ -30,23 +32,8 @@ const log = moduleLogger('foxglove');
 const clientsGauge = gauge('edgereward_foxglove_clients', 'Connected Foxglove clients');
 const refused = counter<'reason'>('edgereward_foxglove_refused_total', 'Foxglove connections refused: token, protocol, slow (dropped for not reading)', ['reason']);
 
-/** The parts of the decision loop's tap interface the bridge needs (agent/loop.ts DecisionTap). */
-export interface BridgeDecision {
-  t: number;
-  seq: number;
-  action: Readonly<Record<string, number>>;
-  reward: number | null;
-  model: string;
-  latency_ms: number;
-  obs_age_ms: number | null;
-  fallback?: string | undefined;
-}
-export interface BridgeDetail {
-  rewards: Float32Array | undefined;
-  count: number;
-  best: number;
-  candidates: CandidateSet | undefined;
-}
+/** The parts of the decision loop's tap detail the bridge reads. */
+export type BridgeDetail = Pick<DecisionDetail, 'rewards' | 'count' | 'best' | 'candidates'>;
 
 export interface FoxgloveBridgeOptions {
   host?: string;
@@ -153,7 +140,7 @@ export class FoxgloveBridge {
   tick(): void {}
 
   /** Decision tap: copy the decision when one is due, publish it off the hot path. */
-  decision(m: Readonly<BridgeDecision>, d: Readonly<BridgeDetail>): void {
+  decision(m: Readonly<ActionMessage>, d: Readonly<BridgeDetail>): void {
     if (this.wss.clients.size === 0) return;
     const now = performance.now();
     if (now - this.lastDecisionAt < this.period || this.pending) return;
