@@ -29,6 +29,54 @@ const ROUNDS = arg('rounds', 2);
 const ROOT = join(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// ---- 1. In process: the tap's cost per tick and the sampler's cost per frame ----
+{
+  const { LiveTap } = await import('../src/telemetry/web/tap.js');
+  const { DeviceView } = await import('../src/telemetry/web/device-view.js');
+  const { LatestValues } = await import('../src/agent/latest.js');
+  const { LatencyRing } = await import('../src/agent/latency.js');
+  const { readBundle } = await import('../src/runtime/bundle/format.js');
+  const { candidateSet } = await import('../src/runtime/features/candidates.js');
+  const { createSim } = await import('../src/sim/sim.js');
+  const { observe } = await import('../src/sim/observe.js');
+  const { setLogLevel } = await import('../src/telemetry/log.js');
+  setLogLevel('warn');
+  const manifest = readBundle(join(ROOT, 'models/sample/sample.bundle')).manifest;
+  const cands = candidateSet(manifest.actions);
+  const latest = new LatestValues();
+  const obs = observe(createSim(1));
+  for (const [k, v] of Object.entries(obs)) latest.set(k, v as unknown as Record<string, unknown>, Date.now());
+  const tap = new LiveTap({ view: latest.view, streams: ['lidar', 'goal', 'odom'] });
+  const rewards = new Float32Array(cands.count).map((_, i) => Math.sin(i));
+  const msg = { t: Date.now(), seq: 1, action: { v: 0.3, w: 0.25 }, reward: 0.8, model: 'sample@0.1.0', latency_ms: 0.4, obs_age_ms: 12, fallback: undefined };
+  const detail = { tickAt: Date.now(), rewards, count: cands.count, best: 7, plan: undefined, candidates: cands, inputs: undefined };
+  const N = 2_000_000;
+  const time = (want: boolean): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) {
+      if (want) tap.request();
+      msg.seq = i;
+      tap.decision(msg, detail);
+    }
+    return ((performance.now() - t0) * 1e6) / N;
+  };
+  time(false);
+  time(true); // warm up both paths
+  const idle = time(false);
+  const copy = time(true);
+  const model = { scorer: { id: 'sample@0.1.0', manifest, candidates: cands, plan: undefined, inputBuffers: () => [], scoreBuffers: async () => rewards }, id: 'sample@0.1.0' };
+  const view = new DeviceView({ device: 'bench', deadlineMs: 20, loop: { stats: { ticks: 0, decisions: 0, fallbacks: 0, deadlineMisses: 0, overruns: 0, lastDoneAt: NaN, lastFallback: undefined }, latency: new LatencyRing(16) }, models: { current: () => model }, latest, streams: [], access: { required: false, token: '' }, tap });
+  let bytes = 0;
+  const F = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < F; i++) bytes += JSON.stringify(view.buildFrame()).length;
+  const perFrame = ((performance.now() - t0) * 1000) / F;
+  view.close();
+  console.log(`in process: tap per tick ${idle.toFixed(0)} ns (no frame asked), ${copy.toFixed(0)} ns (copying a frame's snapshot: ${cands.count} rewards + references); sampler ${perFrame.toFixed(1)} µs per frame (build + JSON, ${Math.round(bytes / F)} bytes), i.e. ${(perFrame * 10 / 1000).toFixed(2)} ms of event-loop time per second at 10 frames/s`);
+}
+
+// ---- 2. The real daemon, with and without a page open ----
+if (ROUNDS <= 0) process.exit(0);
 const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', '--live', 'off', '--no-record', '--rate', '50', '--log-level', 'info'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise<{ http: string; mqtt: string }>((resolve, reject) => {
   const rl = createInterface({ input: child.stdout! });
@@ -64,7 +112,8 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 interface Phase { lat: number[]; misses: number; cpu: number; secs: number; frames: number }
 const phases: Record<string, Phase> = {};
 async function phase(name: 'none' | 'sse' | 'browser'): Promise<void> {
-  let stop = async (): Promise<number> => 0;
+  let count = async (): Promise<number> => 0;
+  let stop = async (): Promise<void> => undefined;
   if (name === 'sse') {
     const ac = new AbortController();
     const res = await fetch(`${ready.http}/live`, { signal: ac.signal });
@@ -78,30 +127,27 @@ async function phase(name: 'none' | 'sse' | 'browser'): Promise<void> {
         frames += (dec.decode(r.value).match(/event: frame/g) ?? []).length;
       }
     })();
-    stop = async () => {
-      ac.abort();
-      return frames;
-    };
+    count = async () => frames;
+    stop = async () => ac.abort();
   } else if (name === 'browser') {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     await page.goto(`${ready.http}/`);
-    stop = async () => {
-      const n = await page.evaluate(() => Number(document.body.dataset['frames'] ?? 0));
-      await page.close();
-      return n;
-    };
+    count = () => page.evaluate(() => Number(document.body.dataset['frames'] ?? 0));
+    stop = () => page.close();
   }
   await sleep(1000); // settle
   const lat: number[] = [];
   sink = lat;
   misses = 0;
+  const f0 = await count();
   const c0 = cpuTicks();
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   sink = undefined;
   const secs = (performance.now() - t0) / 1000;
   const cpu = cpuTicks() - c0;
-  const frames = await stop();
+  const frames = (await count()) - f0;
+  await stop();
   const p = (phases[name] ??= { lat: [], misses: 0, cpu: 0, secs: 0, frames: 0 });
   p.lat.push(...lat);
   p.misses += misses;

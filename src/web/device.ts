@@ -84,7 +84,44 @@ function drawView(): void {
       }
     }
   }
-  // goal: a marker when in view, else an arrow at the edge with its distance
+  // robot body and heading
+  ctx.fillStyle = 'rgba(79,195,247,0.8)';
+  ctx.beginPath();
+  ctx.arc(cx, cy, 0.12 * s, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.strokeStyle = '#0e1116';
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  ctx.moveTo(cx, cy);
+  ctx.lineTo(cx, cy - 0.12 * s);
+  ctx.stroke();
+  drawCandidates(ctx, f, cx, cy, s, 3);
+  // inset: the candidates zoomed in
+  const box = Math.round(W * 0.3);
+  const ix = W - box - 8;
+  const iy = W - box - 8;
+  ctx.fillStyle = 'rgba(10,13,18,0.92)';
+  ctx.strokeStyle = '#2a313c';
+  ctx.lineWidth = 1;
+  ctx.fillRect(ix, iy, box, box);
+  ctx.strokeRect(ix, iy, box, box);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(ix, iy, box, box);
+  ctx.clip();
+  const is = (box * 0.66) / INSET_M;
+  const icx = ix + box / 2;
+  const icy = iy + box * 0.82;
+  drawCandidates(ctx, f, icx, icy, is, 1.6);
+  ctx.fillStyle = '#4fc3f7';
+  ctx.beginPath();
+  ctx.arc(icx, icy, 5, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.restore();
+  ctx.fillStyle = '#8b949e';
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillText(`candidates ×${(is / s).toFixed(1)}, ${HORIZON_S} s ahead`, ix + 6, iy + 14);
+  // goal (drawn last, over the inset): a marker when in view, else an arrow at the edge with its distance
   if (f.goal) {
     const d = Math.hypot(f.goal.dx, f.goal.dy);
     const inView = d <= VIEW_M;
@@ -114,43 +151,6 @@ function drawView(): void {
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillText(`goal ${d.toFixed(1)} m`, gx + 10, gy - 8);
   }
-  drawCandidates(ctx, f, cx, cy, s, 3);
-  // robot body and heading
-  ctx.fillStyle = '#4fc3f7';
-  ctx.beginPath();
-  ctx.arc(cx, cy, 0.17 * s, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.strokeStyle = '#0e1116';
-  ctx.lineWidth = 3;
-  ctx.beginPath();
-  ctx.moveTo(cx, cy);
-  ctx.lineTo(cx, cy - 0.17 * s);
-  ctx.stroke();
-  // inset: the candidates zoomed in
-  const box = Math.round(W * 0.3);
-  const ix = W - box - 8;
-  const iy = W - box - 8;
-  ctx.fillStyle = 'rgba(10,13,18,0.92)';
-  ctx.strokeStyle = '#2a313c';
-  ctx.lineWidth = 1;
-  ctx.fillRect(ix, iy, box, box);
-  ctx.strokeRect(ix, iy, box, box);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(ix, iy, box, box);
-  ctx.clip();
-  const is = (box * 0.66) / INSET_M;
-  const icx = ix + box / 2;
-  const icy = iy + box * 0.82;
-  drawCandidates(ctx, f, icx, icy, is, 1.6);
-  ctx.fillStyle = '#4fc3f7';
-  ctx.beginPath();
-  ctx.arc(icx, icy, 5, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.restore();
-  ctx.fillStyle = '#8b949e';
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.fillText(`candidates ×${(is / s).toFixed(1)}, ${HORIZON_S} s ahead`, ix + 6, iy + 14);
   if (f.fallback) {
     ctx.strokeStyle = '#f85149';
     ctx.lineWidth = 3;

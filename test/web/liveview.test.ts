@@ -5,16 +5,20 @@
  * simulated robot on the same broker — bound to 0.0.0.0 with a token; the fleet page on that
  * broker.
  *
- * The swap: the hot-swap host is not wired into `edgereward run` yet, so the test swaps the
- * model through the daemon's ModelSlot (what the loop reads once per tick) and publishes the
- * update events (received, verified, canary, activated) on the device's `events` topic
- * through the daemon's own MqttLink — the topic and shape the UpdateAgent uses.
+ * The swap goes through the real update path: the demo device follows fleet "demo"
+ * (updates.fleet) and trusts a key made by the test; the test announces a 0.2.0 of the sample
+ * model signed by that key (retained, for device "demo" only, fetched over HTTP from the
+ * test), and the daemon downloads, verifies, stores, canaries and activates it; its update
+ * agent publishes each step on the device's `events` topic, which the page shows.
  * Screenshots go to test/artifacts/ (git-ignored) and docs/img/ (committed for the docs).
  */
 import t from 'tap';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpDir } from '../helpers/tmp.js';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -22,10 +26,9 @@ import mqtt from 'mqtt';
 import { loadConfig, defaultConfigFile } from '../../src/config/load.js';
 import { setLogLevel } from '../../src/telemetry/log.js';
 import { startStack, type Stack } from '../../src/demo/stack.js';
-import { readBundle, modelBytes, decodeBundle } from '../../src/runtime/bundle/format.js';
+import { readBundle, modelBytes } from '../../src/runtime/bundle/format.js';
 import { createBundle } from '../../src/runtime/bundle/create.js';
 import { generateKeyPair } from '../../src/runtime/bundle/keys.js';
-import { Scorer } from '../../src/runtime/engine/scorer.js';
 import { makeAnnouncement } from '../../src/fleet/announce.js';
 import { announceTopic } from '../../src/runtime/updates/protocol.js';
 import { startFleetPage } from '../../src/telemetry/web/index.js';
@@ -55,12 +58,24 @@ if (!existsSync(CHROMIUM)) {
   let browser: Browser;
   let fleet: Awaited<ReturnType<typeof startFleetPage>>;
 
+  // The release: 0.2.0 of the sample model, signed by a key the demo device trusts.
+  const kp = generateKeyPair();
+  const keys = tmpDir(t, 'edgereward-web-keys-');
+  writeFileSync(join(keys, 'test.pub'), kp.publicKeyPem);
+  const sample = readBundle(join(root, 'models/sample/sample.bundle'));
+  const { files: _files, ...part } = sample.manifest;
+  const provenance = { teacher: 'sample@0.1.0', steps: ['re-signed copy (live-view test fixture)'], fidelity: { top1_agreement: 1, spearman: 1 } };
+  const v2bytes = createBundle({ model: modelBytes(sample), manifest: { ...part, version: '0.2.0', provenance }, privateKeyPem: kp.privateKeyPem });
+  const files = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(v2bytes));
+
   t.before(async () => {
-    stack = await startStack(loadConfig({ file: defaultConfigFile(), flags: base }));
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    const flags = { ...base, 'updates.fleet': 'demo', 'updates.canary.ticks': 20, 'model.trust': `${join(root, 'models/sample/trusted')},${keys}` };
+    stack = await startStack(loadConfig({ file: defaultConfigFile(), flags }));
     const url = stack.broker!.url;
     // The second device: the real CLI in its own process (its own metrics), robot included.
     device2 = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', '--device', 'demo2', '--mqtt-url', url, '--http-port', '0', '--live', 'off', '--no-record', '--set', 'telemetry.host=0.0.0.0', '--set', 'demo.seed=7', '--set', 'telemetry.statusIntervalMs=1000'], {
-      cwd: root, env: { ...process.env, EDGEREWARD_TELEMETRY_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root, env: { ...process.env, EDGEREWARD_TELEMETRY_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'ignore'],
     });
     port2 = await new Promise<number>((resolve, reject) => {
       createInterface({ input: device2.stdout! }).on('line', (l) => {
@@ -85,6 +100,7 @@ if (!existsSync(CHROMIUM)) {
       await new Promise((r) => device2.once('exit', r));
     }
     await stack?.stop();
+    files.close();
   });
 
   /** A page that records console errors, failed requests and uncaught exceptions. */
@@ -118,37 +134,22 @@ if (!existsSync(CHROMIUM)) {
     t.match(await page.textContent('#loop'), /ticks\/s/, 'loop figures shown');
     await page.screenshot({ path: join(artifacts, 'device-before-swap.png') });
 
-    // Swap: a 0.2.0 of the sample model (re-signed by a test key), through the loop's slot.
-    const kp = generateKeyPair();
-    const sample = readBundle(join(root, 'models/sample/sample.bundle'));
-    const { files: _files, ...part } = sample.manifest;
-    const provenance = { teacher: 'sample@0.1.0', steps: ['re-signed copy (live-view test fixture)'], fidelity: { top1_agreement: 1, spearman: 1 } };
-    const v2 = decodeBundle(createBundle({ model: modelBytes(sample), manifest: { ...part, version: '0.2.0', provenance }, privateKeyPem: kp.privateKeyPem }));
-    const scorer = await Scorer.fromBundle(v2, { intraOpThreads: 1, warmupRuns: 1 });
-    const link = stack.daemon.link!;
-    const ev = (event: string, extra: Record<string, unknown> = {}) =>
-      link.publish(link.topic('events'), JSON.stringify({ event, model: 'sample@0.2.0', t: Date.now(), device: 'demo', fleet: 'demo', active: stack.daemon.models.current()!.id, ...extra }), { qos: 1, retain: true });
-    ev('received', { bytes: 66000 });
-    ev('verified');
-    ev('canary', { passed: true, ticks: 50, p50_ms: 0.4, p99_ms: 0.9, budget_ms: 10, agreement: 1 });
-    const old = stack.daemon.models.current()!;
-    stack.daemon.models.set({ scorer, id: scorer.id });
-    ev('activated', { previous: old.id });
-    await page.waitForFunction(() => document.querySelector('#model-id')?.textContent === 'sample@0.2.0', undefined, { timeout: 8000 });
+    // Swap: announce 0.2.0 to device "demo" (fetched over HTTP); the daemon takes it.
+    const c = await mqtt.connectAsync(stack.broker!.url, { protocolVersion: 4 });
+    const bundleUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/sample-0.2.0.erwb`;
+    await c.publishAsync(announceTopic({ prefix: 'edgereward', fleet: 'demo' }, 'sample'), JSON.stringify(makeAnnouncement(v2bytes, { url: bundleUrl, rollout: { devices: ['demo'] } })), { qos: 1, retain: true });
+    await c.endAsync();
+    await page.waitForFunction(() => document.querySelector('#model-id')?.textContent === 'sample@0.2.0', undefined, { timeout: 20000 });
+    t.equal(stack.daemon.models.current()!.id, 'sample@0.2.0', 'the daemon activated 0.2.0');
     await page.waitForFunction(() => /activated/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 8000 });
     const list = (await page.textContent('#events')) ?? '';
-    t.match(list, /activated/, 'the activation is in the event list');
-    t.match(list, /canary/, 'the canary is in the event list');
+    for (const e of ['received', 'verified', 'canary', 'activated']) t.match(list, new RegExp(e), `"${e}" is in the event list`);
+    t.match(list, /passed, p99 [\d.]+ ms, budget/, 'with the canary figures');
     t.match(list, /now deciding with sample@0\.2\.0/, 'the loop-side swap is in the event list');
     await sleep(1200); // a status tick and some frames with the new model
     await page.screenshot({ path: join(artifacts, 'device.png') });
     copyFileSync(join(artifacts, 'device.png'), join(docsImg, 'live-device.png'));
     t.same(errors, [], 'no console errors, failed requests or exceptions');
-    // keep the retained announcement + events for the fleet test
-    const c = await mqtt.connectAsync(stack.broker!.url, { protocolVersion: 4 });
-    const v2bytes = createBundle({ model: modelBytes(sample), manifest: { ...part, version: '0.2.0', provenance }, privateKeyPem: kp.privateKeyPem });
-    await c.publishAsync(announceTopic({ prefix: 'edgereward', fleet: 'demo' }, 'sample'), JSON.stringify(makeAnnouncement(v2bytes, { rollout: { devices: ['demo'] } })), { qos: 1, retain: true });
-    await c.endAsync();
     await page.context().close();
   });
 

@@ -171,12 +171,13 @@ export class DeviceView {
     if (s.fresh) {
       s.fresh = false;
       this.currentModel();
-      this.hub.broadcast('frame', this.frame());
+      this.hub.broadcast('frame', this.buildFrame());
     }
     this.tap.request();
   }
 
-  private frame(): FrameMsg {
+  /** The frame of the tap's latest snapshot (the sampler's work; public for the benchmark). */
+  buildFrame(): FrameMsg {
     const s = this.tap.snap;
     const action: Record<string, number> = {};
     for (let j = 0; j < s.actionNames.length; j++) action[s.actionNames[j]!] = round(s.action[j]!);

@@ -50,9 +50,8 @@ export interface LiveTapOptions {
 
 export class LiveTap implements DecisionTap {
   readonly snap: DecisionSnapshot;
-  /** Latency ring: `lat[i]` ms at `latT[i]` (performance.now()), `written` entries in total. */
+  /** Latency ring (ms): entry `k` of `written` in total is at `k % lat.length`. */
   readonly lat: Float64Array;
-  readonly latT: Float64Array;
   written = 0;
   private want = false;
   private readonly streams: readonly string[];
@@ -61,7 +60,6 @@ export class LiveTap implements DecisionTap {
   constructor(o: LiveTapOptions) {
     const n = o.ringSize ?? 8192;
     this.lat = new Float64Array(n);
-    this.latT = new Float64Array(n);
     this.view = o.view;
     this.streams = o.streams;
     const obs: Record<string, StreamValue | undefined> = {};
@@ -78,9 +76,7 @@ export class LiveTap implements DecisionTap {
   }
 
   decision(msg: Readonly<ActionMessage>, d: Readonly<DecisionDetail>): void {
-    const i = this.written++ % this.lat.length;
-    this.lat[i] = msg.latency_ms;
-    this.latT[i] = performance.now();
+    this.lat[this.written++ % this.lat.length] = msg.latency_ms;
     if (!this.want) return;
     this.want = false;
     const s = this.snap;
