@@ -2,6 +2,8 @@
  * Policies: pick one candidate from the rewards. Both return -1 when no reward is finite,
  * which the safety check turns into a fallback. No allocation per call.
  */
+import { mulberry32 } from '../rng.js';
+
 export type PolicyFn = (rewards: Float32Array, count: number) => number;
 
 /** The index of the largest finite reward (first wins on ties); -1 if none is finite. */
@@ -18,17 +20,8 @@ export function argmax(rewards: Float32Array, count: number): number {
   return best;
 }
 
-/** mulberry32: a small seeded PRNG, so softmax decisions replay exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (`src/rng.ts`): a small seeded PRNG, so softmax decisions replay exactly. */
+export { mulberry32 as seededRandom } from '../rng.js';
 
 /**
  * Sample from softmax(rewards / temperature). Subtracts the max before exp (no overflow);
@@ -66,5 +59,5 @@ export interface PolicyOptions {
 
 export function makePolicy(o: PolicyOptions): PolicyFn {
   if (o.kind === 'argmax') return argmax;
-  return softmax(o.temperature ?? 1, seededRandom(o.seed ?? 1));
+  return softmax(o.temperature ?? 1, mulberry32(o.seed ?? 1));
 }

@@ -1,20 +1,10 @@
 /**
- * The simulator's own seeded PRNG: mulberry32. Math.random cannot be seeded, and the task must be
- * reproducible from a seed alone (worlds, noisy policies, dataset), on every Node version.
+ * The simulator's seeded randomness: the shared PRNG (mulberry32, `src/rng.ts`) and the draws
+ * built on it. The task must be reproducible from a seed alone (worlds, noisy policies, dataset).
  */
-export type Rng = () => number;
+import type { Rng } from '../rng.js';
 
-/** A generator of uniform floats in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng } from '../rng.js';
 
 /**
  * A seed for a sub-stream (world, policy noise, ...) derived from a base seed and a salt, so that
