@@ -63,6 +63,7 @@ const { values: a } = parseArgs({
     'dagger-episodes': { type: 'string', default: '200' },
     'dagger-seed': { type: 'string', default: '200000' },
     'dagger-epochs': { type: 'string', default: '1' },
+    'dagger-rounds': { type: 'string', default: '1' },
     'dagger-lr': { type: 'string', default: '0.0003' },
     'dagger-orig-states': { type: 'string', default: '30000' },
     'eval-episodes': { type: 'string', default: '200' },
@@ -95,6 +96,7 @@ const opts = {
   daggerEpisodes: num('dagger-episodes', a['dagger-episodes'], 0),
   daggerSeed: Number(a['dagger-seed']),
   daggerEpochs: num('dagger-epochs', a['dagger-epochs']),
+  daggerRounds: num('dagger-rounds', a['dagger-rounds']),
   daggerLr: num('dagger-lr', a['dagger-lr']),
   daggerOrigStates: num('dagger-orig-states', a['dagger-orig-states']),
   evalSeed: Number(a['eval-seed']),
@@ -228,37 +230,45 @@ async function main(): Promise<void> {
   let res = res1;
   const v1 = res1.history[res1.history.length - 1]!.validation!;
   const res1Summary = { top1_vs_true: Number(v1.top1.toFixed(4)), regret: Number(v1.regret.toFixed(4)), loss: Number(v1.loss.toFixed(4)) };
-  let dagger: { states: number; goals: number; collisions: number; seconds: number; trainStates: number } | undefined;
-  if (opts.daggerEpisodes > 0) {
+  const dagger: Array<{ round: number; world_seeds: string; on_policy_states: number; on_policy_goals: number; on_policy_collisions: number; fine_tune_states: number }> = [];
+  let onPolicy: GroupedSet | undefined;
+  for (let round = 1; opts.daggerEpisodes > 0 && round <= opts.daggerRounds; round++) {
+    const prev = res;
+    const seed0 = opts.daggerSeed + (round - 1) * opts.daggerEpisodes;
     const col = await phase(
-      'dagger-data',
+      `dagger-data ${round}`,
       async () => {
-        const s1 = await Scorer.fromModel(mlpToOnnx(res1.layers), undefined, { intraOpThreads: 1 });
-        const bar = await progressBar('dagger', opts.daggerEpisodes, { fields: 'states {states} goals {goals}' });
+        const s1 = await Scorer.fromModel(mlpToOnnx(prev.layers), undefined, { intraOpThreads: 1 });
+        const bar = await progressBar(`dagger ${round}`, opts.daggerEpisodes, { fields: 'states {states} goals {goals}' });
         const c = await collectOnPolicy({
           score: modelScoreFn(s1),
           episodes: opts.daggerEpisodes,
-          seed: opts.daggerSeed,
+          seed: seed0,
           onProgress: (p) => bar.update(p.episode, { states: p.states, goals: p.goals }),
         });
         bar.stop();
         await s1.release();
-        await writeDataset(a.data!.replace(/(\.erds)?$/, '-dagger.erds'), c.dataset);
+        await writeDataset(a.data!.replace(/(\.erds)?$/, `-dagger${round}.erds`), c.dataset);
         return c;
       },
       (c) => `${c.dataset.states} states from ${opts.daggerEpisodes} episodes of the trained model (${c.goals} goals, ${c.collisions} collisions), ${(c.dataset.states / c.seconds).toFixed(0)} states/s`,
     );
-    const n = Math.min(opts.daggerOrigStates, split.train.states);
-    const keep = Array.from({ length: n }, (_, i) => Math.floor((i * split.train.states) / n));
-    const tuneSet = concatSets(selectStates(split.train, keep), groupedFromDataset(col.dataset));
-    dagger = { states: col.dataset.states, goals: col.goals, collisions: col.collisions, seconds: col.seconds, trainStates: tuneSet.states };
-    process.stderr.write(`fine-tuning on ${col.dataset.states} on-policy + ${n} original states\n`);
+    // Round 1: 30k original states + its on-policy states. Later rounds: half as many original
+    // states, up to 15k earlier on-policy states, and the new ones (the set stays ~60k states).
+    const fresh = groupedFromDataset(col.dataset);
+    const n = Math.min(Math.round(opts.daggerOrigStates / (round === 1 ? 1 : 2)), split.train.states);
+    const spread = (set: GroupedSet, k: number): number[] => Array.from({ length: Math.min(k, set.states) }, (_, i) => Math.floor((i * set.states) / Math.min(k, set.states)));
+    let tuneSet = concatSets(selectStates(split.train, spread(split.train, n)), fresh);
+    if (onPolicy) tuneSet = concatSets(tuneSet, selectStates(onPolicy, spread(onPolicy, Math.round(opts.daggerOrigStates / 2))));
+    onPolicy = onPolicy ? concatSets(onPolicy, fresh) : fresh;
+    dagger.push({ round, world_seeds: `${seed0}..${seed0 + opts.daggerEpisodes - 1}`, on_policy_states: col.dataset.states, on_policy_goals: col.goals, on_policy_collisions: col.collisions, fine_tune_states: tuneSet.states });
+    process.stderr.write(`round ${round}: fine-tuning on ${tuneSet.states} states (${col.dataset.states} new on-policy, ${n} original)\n`);
     res = await phase(
-      'fine-tune',
-      () => train(tuneSet, { epochs: opts.daggerEpochs, lr: opts.daggerLr, lrFinal: 1e-5, seed: opts.seed + 1, init: res1.layers }),
+      `fine-tune ${round}`,
+      () => train(tuneSet, { epochs: opts.daggerEpochs, lr: opts.daggerLr, lrFinal: 1e-5, seed: opts.seed + round, init: prev.layers }),
       (r) => `${r.rowsPerSecond.toFixed(0)} rows/s, ${r.history.map((h) => h.seconds.toFixed(0)).join(' + ')} s per epoch`,
     );
-    res1.dispose();
+    prev.dispose();
   }
 
   // 3. Export + parity with TF.js.
@@ -337,22 +347,10 @@ async function main(): Promise<void> {
       loss: `huber(delta ${res.options.loss.delta}) on normalised reward + ${res.options.loss.listwise} x KL(softmax(true/${res.options.loss.temperature}) || softmax(pred/${res.options.loss.temperature})) per state`,
       reward_norm: { shift: round(res.norm.shift, 6), scale: round(res.norm.scale, 6) },
       phase1_validation: res1Summary,
-      dagger: dagger
-        ? {
-            episodes: opts.daggerEpisodes,
-            world_seed: opts.daggerSeed,
-            on_policy_states: dagger.states,
-            on_policy_goals: dagger.goals,
-            on_policy_collisions: dagger.collisions,
-            fine_tune_states: dagger.trainStates,
-            epochs: opts.daggerEpochs,
-            lr: opts.daggerLr,
-            lr_final: 1e-5,
-          }
-        : null,
+      dagger: { episodes_per_round: opts.daggerEpisodes, epochs_per_round: opts.daggerEpochs, lr: opts.daggerLr, lr_final: 1e-5, rounds: dagger },
       final_train_loss: { total: round(last.train.loss), huber: round(last.train.huber), kl: round(last.train.kl) },
       final_validation: { loss: round(last.validation!.loss), huber: round(last.validation!.huber), kl: round(last.validation!.kl), top1_vs_true: round(last.validation!.top1), regret: round(last.validation!.regret) },
-      seconds: round(phases.filter((p) => p.phase === 'training' || p.phase === 'fine-tune').reduce((x, p) => x + p.seconds, 0), 1),
+      seconds: round(phases.filter((p) => p.phase === 'training' || p.phase.startsWith('fine-tune')).reduce((x, p) => x + p.seconds, 0), 1),
       rows_per_second: Math.round(res.rowsPerSecond),
     },
     fidelity_vs_oracle: {
