@@ -1,34 +1,11 @@
 /**
- * The part of the engine's `Scorer` the decision loop uses (src/runtime/engine/scorer.ts
- * satisfies it structurally). Kept as an interface so the loop depends on a seam, not on a
- * class: the model host swaps what sits behind it between ticks.
+ * The loop's model seam. The interfaces (`ScorerLike`, `ActiveModel`, `ModelSource`) are the
+ * runtime's (src/runtime/host.ts, which the model host implements); re-exported here with the
+ * simplest model source (`ModelSlot`, for tests, replay and benches) and the buffer gate.
  */
-import type { Manifest } from '../runtime/bundle/manifest.js';
-import type { CandidateSet } from '../runtime/features/candidates.js';
-import type { FeaturePlan } from '../runtime/features/assemble.js';
+import type { ActiveModel, ModelSource } from '../runtime/host.js';
 
-export interface ScorerLike {
-  readonly id: string;
-  readonly manifest: Manifest | undefined;
-  readonly candidates: CandidateSet | undefined;
-  readonly plan: FeaturePlan | undefined;
-  /** Preallocated input rows for `count` candidates, one buffer per model input (plan order). */
-  inputBuffers(count: number): Float32Array[];
-  /** ONE batched run over the buffers; a reused view of `count` rewards. */
-  scoreBuffers(count: number): Promise<Float32Array>;
-}
-
-/** What the loop reads once per tick: a swap between ticks is a pointer change. */
-export interface ActiveModel {
-  readonly scorer: ScorerLike;
-  /** "name@version". */
-  readonly id: string;
-}
-
-/** Where the loop finds the active model (the model host implements it). */
-export interface ModelSource {
-  current(): ActiveModel | undefined;
-}
+export type { ActiveModel, ModelSource, ScorerLike } from '../runtime/host.js';
 
 /** The simplest model source: one slot, swapped by assignment. */
 export class ModelSlot implements ModelSource {

@@ -1,6 +1,6 @@
 /**
  * The model host: owns the active model the decision loop reads once per tick
- * (`current()`, the agent's `ModelSource`), and swaps it safely.
+ * (`current()`, a `ModelSource`), and swaps it safely.
  *
  *   offer(bundle) -> load a second session (warmed up) -> shadow canary: after each of the
  *   next N live ticks scored by the active model, score the same latest inputs with the new
@@ -32,23 +32,44 @@ import { createHash } from 'node:crypto';
 
 const log = moduleLogger('host');
 
-/** What the host needs of a scorer (the engine's `Scorer` satisfies it). */
-export interface HostScorer {
+/**
+ * The part of the engine's `Scorer` the decision loop uses (src/runtime/engine/scorer.ts
+ * satisfies it structurally). An interface so the loop depends on a seam, not on a class: the
+ * host swaps what sits behind it between ticks.
+ */
+export interface ScorerLike {
   readonly id: string;
   readonly manifest: Manifest | undefined;
   readonly candidates: CandidateSet | undefined;
   readonly plan: FeaturePlan | undefined;
+  /** Preallocated input rows for `count` candidates, one buffer per model input (plan order). */
   inputBuffers(count: number): Float32Array[];
+  /** ONE batched run over the buffers; a reused view of `count` rewards. */
   scoreBuffers(count: number): Promise<Float32Array>;
+}
+
+/** What the host needs of a scorer: the loop's part, and a release when it is swapped out. */
+export interface HostScorer extends ScorerLike {
   release(): Promise<void>;
 }
 
 export type ScorerFactory = (b: Bundle) => Promise<HostScorer>;
 
-/** The loop's view of the active model (structurally the agent's `ActiveModel`). */
-export interface HostedModel {
-  readonly scorer: TrackedScorer;
+/** What the loop reads once per tick: a swap between ticks is a pointer change. */
+export interface ActiveModel {
+  readonly scorer: ScorerLike;
+  /** "name@version". */
   readonly id: string;
+}
+
+/** Where the loop finds the active model (the model host implements it; tests use a ModelSlot). */
+export interface ModelSource {
+  current(): ActiveModel | undefined;
+}
+
+/** The host's active model: the loop's view plus the bundle's sha256. */
+export interface HostedModel extends ActiveModel {
+  readonly scorer: TrackedScorer;
   readonly sha256: string;
 }
 
@@ -166,7 +187,7 @@ function allFinite(r: Float32Array, n: number): boolean {
   return true;
 }
 
-export class ModelHost {
+export class ModelHost implements ModelSource {
   readonly store: ModelStore;
   private active: HostedModel | undefined;
   private canary: Canary | undefined;
