@@ -4,7 +4,7 @@
  *
  *   streams (MQTT, serial) -> LatestValues -> DecisionLoop -> sinks (MQTT action, serial)
  */
-import { merge, tap, type Observable, type Subscription } from 'rxjs';
+import { merge, share, tap, type Observable, type Subscription } from 'rxjs';
 import { describeError, EdgeError } from '../errors.js';
 import { MqttLink } from '../io/mqtt/MqttLink.js';
 import { SerialLink, type SerialCodecOptions } from '../io/serial/SerialLink.js';
@@ -107,7 +107,16 @@ export class Daemon {
     const serial = cfg.serial.map((s) => new SerialLink({ path: s.path, baudRate: s.baud, codec: serialCodec(s), streams: [...names].filter((n) => byName.get(n)?.source === 'serial') }));
     const serialFor = (name: string): SerialLink | undefined => serial.find((_l, i) => serialStreamsOf(cfg.serial[i]!, cfg).includes(name)) ?? serial[0];
 
+    // One subscription per stream, shared by the latest-value store and the trigger (a second
+    // subscription would count every message twice). The store subscribes first, so a trigger
+    // tick always sees the message that caused it.
+    const shared = new Map<string, Observable<SensorSample>>();
     const stream$ = (name: string): Observable<SensorSample> => {
+      let s = shared.get(name);
+      if (!s) shared.set(name, (s = openStream(name).pipe(share())));
+      return s;
+    };
+    const openStream = (name: string): Observable<SensorSample> => {
       const s = byName.get(name);
       if (s?.source === 'serial') {
         const l = serialFor(name);
