@@ -8,7 +8,7 @@
  *   npx tsx bench/fleet.ts [--n 10,100,1000] [--procs 4] [--size 1000000] [--store DIR]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,21 +26,15 @@ else await main();
 
 /** Parent: broker, fleet server, workers; one publish per N. */
 async function main(): Promise<void> {
-  const { generateKeyPair } = await import('../src/runtime/bundle/keys.js');
   const { FleetServer } = await import('../src/fleet/server.js');
   const { publishBundle } = await import('../src/fleet/ops.js');
-  const { sampleBundle, startBroker, workDir } = await import('./lib/fleet-world.js');
+  const { fleetKeys, sampleBundle, startBroker, workDir } = await import('./lib/fleet-world.js');
   const w = workDir();
   const broker = await startBroker(w.dir);
   const procs = Number(args.procs);
   const lines: string[] = [`edgereward fleet benchmark — one mosquitto on loopback, ${procs} device processes, 2-core machine, fleet server coalescing ${args.coalesce} ms`];
   try {
-    const kp = generateKeyPair();
-    const trustDir = join(w.dir, 'trust');
-    const bundles = join(w.dir, 'bundles');
-    mkdirSync(trustDir);
-    mkdirSync(bundles);
-    writeFileSync(join(trustDir, 'k.pub'), kp.publicKeyPem);
+    const { kp, trustDir, bundles } = fleetKeys(w.dir);
     const server = new FleetServer({ url: broker.url, fleet: 'bench', bundles, coalesceMs: Number(args.coalesce) });
     await server.start();
     lines.push('     N   all activated   median   p90      broker in    broker out     broadcasts  requests  broker CPU  devices CPU');

@@ -6,12 +6,12 @@
  *
  *   npx tsx bench/swap.ts [--size 1000000] [--canary 50]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setLogLevel } from '../src/telemetry/log.js';
-import { generateKeyPair, loadTrustStore } from '../src/runtime/bundle/keys.js';
+import { loadTrustStore } from '../src/runtime/bundle/keys.js';
 import { ModelStore } from '../src/runtime/store/ModelStore.js';
 import { ModelHost } from '../src/runtime/host.js';
 import { UpdateAgent } from '../src/runtime/updates/agent.js';
@@ -23,7 +23,7 @@ import { ticks } from '../src/agent/tick.js';
 import { FleetServer } from '../src/fleet/server.js';
 import { publishBundle } from '../src/fleet/ops.js';
 import { decodeBundle } from '../src/runtime/bundle/format.js';
-import { sampleBundle, startBroker, syntheticInputs, workDir } from './lib/fleet-world.js';
+import { fleetKeys, sampleBundle, startBroker, syntheticInputs, workDir } from './lib/fleet-world.js';
 
 const { values: args } = parseArgs({ options: { size: { type: 'string', default: '1000000' }, canary: { type: 'string', default: '50' } } });
 setLogLevel('warn');
@@ -32,12 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const w = workDir();
 const broker = await startBroker(w.dir);
 try {
-  const kp = generateKeyPair();
-  const trustDir = join(w.dir, 'trust');
-  const bundles = join(w.dir, 'bundles');
-  mkdirSync(trustDir);
-  mkdirSync(bundles);
-  writeFileSync(join(trustDir, 'k.pub'), kp.publicKeyPem);
+  const { kp, trustDir, bundles } = fleetKeys(w.dir);
   const trust = loadTrustStore(trustDir);
   const v1 = join(w.dir, 'v1.erwb');
   const v1b = sampleBundle(kp.privateKeyPem, '0.1.0');

@@ -1,15 +1,16 @@
 /**
  * Shared by bench/swap.ts and bench/fleet.ts: a mosquitto of our own (so its CPU time can be
- * read), bundles re-signed from the shipped sample model, synthetic sensor values for a
- * manifest's feature map.
+ * read), a fleet signing key with its trust directory, bundles re-signed from the shipped sample
+ * model, synthetic sensor values for a manifest's feature map.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBundle } from '../../src/runtime/bundle/create.js';
 import { readBundle, modelBytes } from '../../src/runtime/bundle/format.js';
+import { generateKeyPair } from '../../src/runtime/bundle/keys.js';
 import type { Manifest } from '../../src/runtime/bundle/manifest.js';
 import { mosquittoPath, freePort } from '../../test/helpers/mosquitto.js';
 
@@ -51,6 +52,17 @@ export async function startBroker(dir: string): Promise<Broker> {
 export function workDir(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'edgereward-bench-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A new fleet signing key, its public key in `<dir>/trust` and an empty `<dir>/bundles` (the fleet server's). */
+export function fleetKeys(dir: string): { kp: ReturnType<typeof generateKeyPair>; trustDir: string; bundles: string } {
+  const kp = generateKeyPair();
+  const trustDir = join(dir, 'trust');
+  const bundles = join(dir, 'bundles');
+  mkdirSync(trustDir);
+  mkdirSync(bundles);
+  writeFileSync(join(trustDir, 'k.pub'), kp.publicKeyPem);
+  return { kp, trustDir, bundles };
 }
 
 /** The shipped sample model re-signed with `privateKeyPem` as `version`, padded to about `targetBytes`. */
