@@ -283,24 +283,25 @@ export class ModelStore {
    * last-known-good (then nothing changes).
    */
   async rollback(reason: string): Promise<StoreEntry | null> {
-    const to = this.rollbackTarget();
-    if (!to) return null;
-    this.blockActive(reason);
-    this.st.active = to;
-    this.st.confirmed = true;
-    this.st.boots = 0;
-    await this.save();
+    const to = this.rollbackState(reason);
+    if (to) await this.save();
     return to;
   }
 
   rollbackSync(reason: string): StoreEntry | null {
+    const to = this.rollbackState(reason);
+    if (to) this.saveSync();
+    return to;
+  }
+
+  /** The in-memory half of a rollback (the callers persist it); null when there is no target. */
+  private rollbackState(reason: string): StoreEntry | null {
     const to = this.rollbackTarget();
     if (!to) return null;
     this.blockActive(reason);
     this.st.active = to;
     this.st.confirmed = true;
     this.st.boots = 0;
-    this.saveSync();
     return to;
   }
 
