@@ -2,6 +2,7 @@ import t from 'tap';
 import { dequantizeTensor, fakeQuantize, percentileRange, quantizeBlocks, quantizeTensor } from '../../src/compress/quantize/math.js';
 import { groupedSpearman, ranks, spearman, top1Agreement, fidelity, regret } from '../../src/compress/evaluate/metrics.js';
 import { pruneByThreshold, pruneToSparsity } from '../../src/compress/prune/magnitude.js';
+import { storeWeight } from '../../src/compress/quantize/common.js';
 import { weights } from '../helpers/models.js';
 
 const w = weights(4 * 37, 7).map((v, i) => (i % 11 === 0 ? 0 : v * (1 + (i % 4))));
@@ -35,6 +36,19 @@ t.test('per-channel scales follow each channel', async (t) => {
   const qc = quantizeTensor(x, { bits: 8, symmetric: true, axis: 1, dims: [2, 3] });
   t.equal(qc.scale.length, 3);
   t.equal(qc.scale[0], Math.fround(100 / 127));
+});
+
+t.test('uint8 storage of symmetric weights: codes + 128, zero point 128, same values', async (t) => {
+  const q = quantizeTensor(w, { bits: 8, symmetric: true, axis: 0, dims: [4, 37] });
+  const st = storeWeight(q, { bits: 8, symmetric: true, unsigned: true });
+  t.ok(st.unsigned && st.q instanceof Uint8Array && st.zeroPoint instanceof Uint8Array);
+  t.same([...st.zeroPoint], [128, 128, 128, 128]);
+  for (let i = 0; i < w.length; i++) {
+    const c = Math.floor(i / 37);
+    if ((st.q[i]! - st.zeroPoint[c]!) * q.scale[c]! !== (q.q[i]! - q.zeroPoint[c]!) * q.scale[c]!) t.fail(`value ${i} changed`);
+    if (st.q[i]! < 1 || st.q[i]! > 255) t.fail('code outside 1..255');
+  }
+  t.equal(storeWeight(q, { bits: 8, symmetric: true }).q, q.q, 'int8 storage unless asked');
 });
 
 t.test("pow2: the seed's fixed-point form W' = round(W·2^f)/2^f", async (t) => {

@@ -15,6 +15,7 @@ import { denseChains, convChains } from '../../src/compress/onnx/shapes.js';
 import { readDataset, parseDataset } from '../../src/compress/evaluate/data.js';
 import { openSession, scoreDataset } from '../../src/compress/evaluate/run.js';
 import { quantizeModel } from '../../src/compress/quantize/index.js';
+import { equalizeModel } from '../../src/compress/quantize/equalize.js';
 import { pruneModel } from '../../src/compress/prune/index.js';
 import { applyUnitPlans } from '../../src/compress/prune/structured.js';
 import { isEdgeError } from '../../src/errors.js';
@@ -137,6 +138,32 @@ t.test('quantized models load in onnxruntime-node and stay within tolerance', as
   }
   const ex = await quantizeModel(mlp, { mode: 'dynamic', exclude: ['/net/net.6/Gemm', 'Conv'], ...fast });
   t.same(ex.report.skipped_nodes, [{ node: '/net/net.6/Gemm', op: 'Gemm', reason: 'excluded (--exclude)' }]);
+});
+
+t.test('cross-layer equalization keeps the function; uint8 weights (U8U8) load and stay within tolerance', async (t) => {
+  const mlp = readFileSync(join(FIX, 'mlp4_reward.onnx'));
+  const data = readDataset(join(FIX, 'mlp4_reward.ref.json'));
+  const m = decodeModel(mlp);
+  const pairs = await equalizeModel(m, data);
+  t.same(pairs.map((p) => `${p.a}>${p.b}`), ['/net/net.0/Gemm>/net/net.2/Gemm', '/net/net.2/Gemm>/net/net.4/Gemm', '/net/net.4/Gemm>/net/net.6/Gemm']);
+  const before = await run(mlp, data);
+  const after = await run(encodeModel(m), data);
+  t.ok(maxDiff(before, after) < 1e-3, `equalized float model equals the original (max diff ${maxDiff(before, after)})`);
+  const eq = await quantizeModel(mlp, { mode: 'static', perChannel: true, calib: data, groupSize: 8, ...fast });
+  t.ok(eq.report.notes.some((n) => /equalization rescaled 3 Relu chains/.test(n)), 'per-channel static equalizes by default');
+  t.ok(eq.report.max_abs_err !== null && eq.report.max_abs_err < 0.5, `equalized per-channel: max abs err ${eq.report.max_abs_err}`);
+  const off = await quantizeModel(mlp, { mode: 'static', perChannel: true, equalize: false, calib: data, groupSize: 8, ...fast });
+  t.notOk(off.report.notes.some((n) => /equalization/.test(n)), 'equalize: false turns it off');
+
+  for (const mode of ['static', 'dynamic'] as const) {
+    const r = await quantizeModel(mlp, { mode, weightType: 'uint8', calib: data, groupSize: 8, ...fast });
+    const q = decodeModel(r.bytes);
+    const zps = (q.graph!.initializer ?? []).filter((i) => /W_zero_point|weight_zero_point/.test(i.name ?? ''));
+    t.ok(zps.length >= 4, `${mode}: weight zero points stored (${zps.length})`);
+    t.ok(zps.every((z) => z.dataType === onnx.TensorProto.DataType.UINT8 && [...(z.rawData ?? [])].every((b) => b === 128)), `${mode}: uint8 weights with zero point 128`);
+    t.notOk(r.report.notes.some((n) => /±63/.test(n)), `${mode}: full range, no reduced-range note`);
+    t.ok(r.report.max_abs_err !== null && r.report.max_abs_err < 0.5, `${mode} uint8 weights: max abs err ${r.report.max_abs_err}`);
+  }
 });
 
 t.test('sensitivity and automatic exclusion', async (t) => {

@@ -6,6 +6,7 @@ import type { IGraphProto, INodeProto, ModelProto } from '../onnx/proto.js';
 import { indexGraph, nodeLabel, type GraphIndex } from '../onnx/graph.js';
 import { convLayerOf, denseLayerOf, type ConvLayer, type DenseLayer } from '../onnx/shapes.js';
 import { tensorToFloat32 } from '../onnx/tensor.js';
+import type { Quantized } from './math.js';
 
 export interface SkippedNode {
   node: string;
@@ -91,6 +92,28 @@ export interface WeightQuant {
   bits: number;
   symmetric: boolean;
   pow2?: boolean;
+  /**
+   * Symmetric weights stored as uint8 with the zero point 128 (codes q + 128): onnxruntime then
+   * runs its U8U8 kernels, which widen to int16 before multiplying and never saturate, so the
+   * full ±127 range is exact on AVX2 without VNNI. Default false (int8 storage, U8S8 kernels).
+   */
+  unsigned?: boolean;
+}
+
+/** A quantized weight as stored in the file: int8 with zero point 0, or uint8 with a zero point. */
+export interface StoredWeight {
+  unsigned: boolean;
+  q: Int8Array | Uint8Array;
+  zeroPoint: Int8Array | Uint8Array;
+}
+
+/** The storage of quantized codes: symmetric codes move to uint8 (+128) when `unsigned` is asked. */
+export function storeWeight(qt: Quantized, wq: WeightQuant): StoredWeight {
+  if (!qt.symmetric) return { unsigned: true, q: qt.q, zeroPoint: qt.zeroPoint };
+  if (!wq.unsigned) return { unsigned: false, q: qt.q, zeroPoint: qt.zeroPoint };
+  const q = new Uint8Array(qt.q.length);
+  for (let i = 0; i < q.length; i++) q[i] = qt.q[i]! + 128;
+  return { unsigned: true, q, zeroPoint: new Uint8Array(qt.zeroPoint.length).fill(128) };
 }
 
 export const DEFAULT_WEIGHT: WeightQuant = { bits: 7, symmetric: true };

@@ -15,7 +15,7 @@ import { DataType } from '../onnx/proto.js';
 import { ensureOpset, indexGraph, intAttr, removeDead, replaceNode, setInitializer, uniqueNamer } from '../onnx/graph.js';
 import { floatTensor, int8Tensor, uint8Tensor } from '../onnx/tensor.js';
 import { tensorToFloat32 } from '../onnx/tensor.js';
-import { candidateWeights, DEFAULT_WEIGHT, findCandidates, weightKN, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
+import { candidateWeights, DEFAULT_WEIGHT, findCandidates, storeWeight, weightKN, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
 import { quantizeTensor } from './math.js';
 
 export interface DynamicOptions {
@@ -56,9 +56,10 @@ export function quantizeDynamic(m: ModelProto, opts: DynamicOptions = {}): PassR
       const base = (l.weight.name ?? c.label).replace(/[^\w.]/g, '_');
       names = { q: fresh(`${base}_quantized`), s: fresh(`${base}_scale`), zp: fresh(`${base}_zero_point`) };
       const zpDims = opts.perChannel ? [N] : [];
-      setInitializer(g, qt.symmetric ? int8Tensor(names.q, [K, N], qt.q as Int8Array) : uint8Tensor(names.q, [K, N], qt.q as Uint8Array));
+      const sw = storeWeight(qt, opts.weight ?? DEFAULT_WEIGHT);
+      setInitializer(g, sw.unsigned ? uint8Tensor(names.q, [K, N], sw.q as Uint8Array) : int8Tensor(names.q, [K, N], sw.q as Int8Array));
       setInitializer(g, floatTensor(names.s, zpDims, qt.scale));
-      setInitializer(g, qt.symmetric ? int8Tensor(names.zp, zpDims, qt.zeroPoint as Int8Array) : uint8Tensor(names.zp, zpDims, qt.zeroPoint as Uint8Array));
+      setInitializer(g, sw.unsigned ? uint8Tensor(names.zp, zpDims, sw.zeroPoint as Uint8Array) : int8Tensor(names.zp, zpDims, sw.zeroPoint as Int8Array));
       cache.set(key, names);
       int8Weights += candidateWeights(c);
     }

@@ -18,6 +18,7 @@ import { activationValues, quantizeStatic, type Range } from './static.js';
 import { quantizeDynamic } from './dynamic.js';
 import { quantizeWeightOnly } from './weightonly.js';
 import { calibrate } from './calibrate.js';
+import { equalizeModel } from './equalize.js';
 import type { PassResult, WeightQuant } from './common.js';
 
 export type QuantMode = 'dynamic' | 'static' | 'weight-only';
@@ -33,6 +34,18 @@ export interface QuantizeOptions extends RunOptions {
   symmetric?: boolean;
   /** Use the full ±127 range for symmetric 8-bit weights (only on CPUs with VNNI). */
   fullRange?: boolean;
+  /**
+   * Storage of symmetric 8-bit weights. 'uint8': full ±127 codes stored as uint8 with zero point
+   * 128, so onnxruntime runs its U8U8 kernels (exact on every x86 CPU, no int16 saturation).
+   * 'int8' (default): int8 storage, U8S8 kernels, ±63 unless `fullRange`.
+   */
+  weightType?: 'int8' | 'uint8';
+  /**
+   * Static mode: cross-layer equalization of Dense → Relu → Dense chains before calibration
+   * (see equalize.ts): every hidden unit gets a similar share of its activation tensor's 256 levels.
+   * Default: on with `perChannel` (its rescaled rows need per-channel weight scales), else off.
+   */
+  equalize?: boolean;
   /** Calibration data (static mode needs it; sensitivity and targets use it). */
   calib?: Dataset;
   /** Held-out data for the reported fidelity; default: the calibration data. */
@@ -62,7 +75,8 @@ export interface QuantizeResult {
 function weightQuant(o: QuantizeOptions): WeightQuant {
   const bits = o.bits ?? 8;
   const symmetric = o.symmetric ?? true;
-  return { bits: symmetric && bits === 8 && !o.fullRange && !o.pow2 ? 7 : bits, symmetric, ...(o.pow2 ? { pow2: true } : {}) };
+  const unsigned = symmetric && o.weightType === 'uint8';
+  return { bits: symmetric && bits === 8 && !o.fullRange && !o.pow2 && !unsigned ? 7 : bits, symmetric, ...(o.pow2 ? { pow2: true } : {}), ...(unsigned ? { unsigned } : {}) };
 }
 
 function runPass(bytes: Uint8Array, mode: QuantMode, o: QuantizeOptions, ranges: Map<string, Range> | undefined, exclude: string[], only?: Set<string>): PassResult {
@@ -93,15 +107,26 @@ export async function quantizeModel(input: Uint8Array, o: QuantizeOptions = {}):
   const notes: string[] = [];
   try {
     let ranges: Map<string, Range> | undefined;
+    /** The float model the pass quantizes: the input, or its equalized twin (same function). */
+    let source = input;
+    if (mode === 'static' && (o.equalize ?? !!o.perChannel)) {
+      const eq = decodeModel(input);
+      const pairs = await equalizeModel(eq, o.calib!, { ...runOpts, exclude: o.exclude ?? [] });
+      if (pairs.length) {
+        source = encodeModel(eq);
+        notes.push(`cross-layer equalization rescaled ${pairs.length} Relu chain${pairs.length > 1 ? 's' : ''} (${pairs.map((p) => `${p.a} → ${p.b}`).join(', ')}) before calibration`);
+      }
+    }
     if (mode === 'static') {
-      ranges = await calibrate(base, activationValues(base, o.exclude ?? []), o.calib!, {
+      const src = decodeModel(source);
+      ranges = await calibrate(src, activationValues(src, o.exclude ?? []), o.calib!, {
         ...runOpts,
         method: o.calibration ?? (o.percentile !== undefined ? 'percentile' : 'minmax'),
         ...(o.percentile !== undefined ? { percentile: o.percentile } : {}),
       });
     }
     const userExclude = o.exclude ?? [];
-    let pass = runPass(input, mode, o, ranges, userExclude);
+    let pass = runPass(source, mode, o, ranges, userExclude);
     if (pass.quantized.length === 0) {
       throw new EdgeError('E_COMPRESS_NOTHING', `no node of the model could be quantized in ${mode} mode (${pass.skipped.map((s) => `${s.node}: ${s.reason}`).join('; ') || 'it has no MatMul/Gemm/Conv with constant weights'})`, { details: { skipped_nodes: pass.skipped } });
     }
@@ -114,7 +139,7 @@ export async function quantizeModel(input: Uint8Array, o: QuantizeOptions = {}):
       const refScores = await referenceScores(ref, o.calib);
       sensitivity = [];
       for (const label of pass.quantized) {
-        const one = runPass(input, mode, o, ranges, userExclude, new Set([label]));
+        const one = runPass(source, mode, o, ranges, userExclude, new Set([label]));
         const t = await load(encodeModel(one.model), `the model with only ${label} quantized`, runOpts);
         try {
           const f = fidelity(refScores, await scoreDataset(t.session, t.model, o.calib), groupSize);
@@ -138,7 +163,7 @@ export async function quantizeModel(input: Uint8Array, o: QuantizeOptions = {}):
         for (const s of sensitivity) {
           if (met) break;
           autoExcluded.push(s.node);
-          const next = runPass(input, mode, o, ranges, [...userExclude, ...autoExcluded]);
+          const next = runPass(source, mode, o, ranges, [...userExclude, ...autoExcluded]);
           if (next.quantized.length === 0) break;
           pass = next;
           met = await meets(pass);
@@ -159,7 +184,7 @@ export async function quantizeModel(input: Uint8Array, o: QuantizeOptions = {}):
       // Leave in float each node that is not faster quantized on its own.
       const timing = data ?? timingData(base);
       for (const label of pass.quantized) {
-        const one = runPass(input, mode, o, ranges, userExclude, new Set([label]));
+        const one = runPass(source, mode, o, ranges, userExclude, new Set([label]));
         const t = await load(encodeModel(one.model), `the model with only ${label} quantized`, runOpts);
         try {
           const lat = await latencySideBySide(ref, t, timing, [deployBatch], { runs: o.latencyRuns ?? 200 });
@@ -170,7 +195,7 @@ export async function quantizeModel(input: Uint8Array, o: QuantizeOptions = {}):
       }
       if (fellBack.length && fellBack.length < pass.quantized.length) {
         await test.session.release();
-        pass = runPass(input, mode, o, ranges, [...userExclude, ...autoExcluded, ...fellBack]);
+        pass = runPass(source, mode, o, ranges, [...userExclude, ...autoExcluded, ...fellBack]);
         outBytes = encodeModel(pass.model);
         test = await load(outBytes, `the ${mode}-quantized model`, runOpts);
         cmp = await compare(ref, test, data, { groupSize, runs: o.latencyRuns ?? 200, ...runOpts });

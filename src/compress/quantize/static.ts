@@ -18,7 +18,7 @@ import { DataType } from '../onnx/proto.js';
 import { indexGraph, intAttr, nodeLabel, opsetVersion, removeDead, renameUses, replaceNode, setInitializer, sortGraph, uniqueNamer, type GraphIndex } from '../onnx/graph.js';
 import { floatTensor, int8Tensor, tensorDims, tensorToFloat32, uint8Tensor } from '../onnx/tensor.js';
 import { EdgeError } from '../../errors.js';
-import { candidateWeights, DEFAULT_WEIGHT, findCandidates, type Candidate, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
+import { candidateWeights, DEFAULT_WEIGHT, findCandidates, storeWeight, type Candidate, type PassResult, type SkippedNode, type WeightQuant } from './common.js';
 import { chooseParams, quantizeTensor } from './math.js';
 
 export interface Range {
@@ -127,9 +127,10 @@ export function quantizeStatic(m: ModelProto, opts: StaticOptions): PassResult {
     const wz = fresh(`${base}_W_zero_point`);
     const nOut = opts.perChannel ? dims[outAxis]! : 1;
     const sdims = opts.perChannel ? [nOut] : [];
-    setInitializer(g, qt.symmetric ? int8Tensor(wq, dims, qt.q as Int8Array) : uint8Tensor(wq, dims, qt.q as Uint8Array));
+    const sw = storeWeight(qt, wq8);
+    setInitializer(g, sw.unsigned ? uint8Tensor(wq, dims, sw.q as Uint8Array) : int8Tensor(wq, dims, sw.q as Int8Array));
     setInitializer(g, floatTensor(ws, sdims, qt.scale));
-    setInitializer(g, qt.symmetric ? int8Tensor(wz, sdims, qt.zeroPoint as Int8Array) : uint8Tensor(wz, sdims, qt.zeroPoint as Uint8Array));
+    setInitializer(g, sw.unsigned ? uint8Tensor(wz, sdims, sw.zeroPoint as Uint8Array) : int8Tensor(wz, sdims, sw.zeroPoint as Int8Array));
     const wdq = fresh(`${base}_W_DequantizeLinear_Output`);
     const wnode: INodeProto = { opType: 'DequantizeLinear', name: fresh(`${base}_W_DequantizeLinear`), input: [wq, ws, wz], output: [wdq] };
     if (opts.perChannel) wnode.attribute = [intAttr('axis', outAxis)];
