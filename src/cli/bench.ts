@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { list, positiveInt, quietLogs, trustArg } from './common.js';
 
 interface BenchOpts { model?: string; batch: string; threads: string; seconds: string; json?: boolean; provider?: string; trust?: string }
 
@@ -23,21 +24,19 @@ export function register(program: Command): void {
     .option('--trust <dir>', 'also verify a bundle\'s signature against these public keys')
     .option('--json', 'print {model, batches:[{batch, p50_ms, p99_ms, cand_per_s}], overhead_ratio, batching_gain, ...}')
     .action(async (o: BenchOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn'; // stdout carries the figures
+      await quietLogs(); // stdout carries the figures
       const { EdgeError } = await import('../errors.js');
       const { benchModel, formatBench } = await import('../runtime/engine/benchmark.js');
-      const batches = o.batch.split(',').map((s) => Number(s.trim()));
+      const batches = list(o.batch).map(Number);
       if (batches.length === 0 || batches.some((b) => !Number.isInteger(b) || b < 1 || b > 65536)) {
         throw new EdgeError('E_CLI_ARG', `--batch must be a comma-separated list of integers from 1 to 65536, got "${o.batch}"`);
       }
-      const threads = Number(o.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new EdgeError('E_CLI_ARG', `--threads must be a positive integer, got "${o.threads}"`);
+      const threads = positiveInt('--threads', o.threads);
       const seconds = Number(o.seconds);
       if (!(seconds > 0 && seconds <= 3600)) throw new EdgeError('E_CLI_ARG', `--seconds must be a number of seconds between 0 and 3600, got "${o.seconds}"`);
-      const trust = o.trust ? (await import('../runtime/bundle/keys.js')).loadTrustStore(o.trust) : undefined;
+      const trust = await trustArg(o.trust);
       const r = await benchModel(o.model ?? SAMPLE_BUNDLE, {
-        batches, seconds, intraOpThreads: threads, executionProviders: o.provider?.split(',').map((s) => s.trim()), trust,
+        batches, seconds, intraOpThreads: threads, executionProviders: o.provider === undefined ? undefined : list(o.provider), trust,
       });
       process.stdout.write((o.json ? JSON.stringify(r) : formatBench(r)) + '\n');
     });

@@ -3,12 +3,9 @@
  * signed file, and check a bundle the way a device will before loading it.
  */
 import type { Command } from 'commander';
+import { collect } from './common.js';
 
 const DEFAULT_TRUST = '/etc/edgereward/trusted';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 export function register(program: Command): void {
   const bundle = program.command('bundle').description('signed model bundles: create and verify');

@@ -4,6 +4,7 @@
  * Spearman over each state's candidates, regret in true reward, absolute reward error.
  */
 import type { Command } from 'commander';
+import { positiveInt, quietLogs } from './common.js';
 
 interface FidelityOpts { model: string; teacher: string; data: string; json?: boolean; trust?: string; maxStates?: string }
 
@@ -18,14 +19,8 @@ export function register(program: Command): void {
     .option('--trust <dir>', 'also verify bundles\' signatures against these public keys')
     .option('--json', 'print the figures as JSON')
     .action(async (o: FidelityOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn'; // stdout carries the figures
-      const { EdgeError } = await import('../errors.js');
-      let maxStates: number | undefined;
-      if (o.maxStates !== undefined) {
-        maxStates = Number(o.maxStates);
-        if (!Number.isInteger(maxStates) || maxStates < 1) throw new EdgeError('E_CLI_ARG', `--max-states must be a positive integer, got "${o.maxStates}"`);
-      }
+      await quietLogs(); // stdout carries the figures
+      const maxStates = o.maxStates === undefined ? undefined : positiveInt('--max-states', o.maxStates);
       const { fidelityReport, formatFidelity } = await import('../train/fidelity.js');
       const r = await fidelityReport({ model: o.model, teacher: o.teacher, data: o.data, trust: o.trust, maxStates });
       process.stdout.write((o.json ? JSON.stringify(r) : formatFidelity(r)) + '\n');

@@ -3,12 +3,9 @@
  * (told apart by the bundle magic) — interface, op mix, size, quantization and sparsity.
  */
 import type { Command } from 'commander';
+import { collect, trustArg } from './common.js';
 import type { Inspection } from '../compress/onnx/inspect.js';
 import type { TensorSpec } from '../runtime/bundle/manifest.js';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -75,14 +72,13 @@ export function register(program: Command): void {
       const { readFileSync } = await import('node:fs');
       const { EdgeError, describeError } = await import('../errors.js');
       const { inspectBytes } = await import('../compress/onnx/inspect.js');
-      const { loadTrustStore } = await import('../runtime/bundle/keys.js');
       let bytes: Buffer;
       try {
         bytes = readFileSync(file);
       } catch (e) {
         throw new EdgeError('E_CLI_READ', `cannot read ${file} (${describeError(e)})`, { cause: e });
       }
-      const report = inspectBytes(bytes, file, o.trust.length ? loadTrustStore(o.trust) : undefined);
+      const report = inspectBytes(bytes, file, await trustArg(o.trust));
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspection(report));
     });
 }

@@ -8,6 +8,7 @@
  *   publishes the recorded sensor messages into a live broker at recorded speed.
  */
 import type { Command } from 'commander';
+import { quietLogs, trustArg } from './common.js';
 
 interface ReplayOpts {
   model?: string;
@@ -42,8 +43,7 @@ export function register(program: Command): void {
     .option('--protocol <v>', 'with --realtime: MQTT protocol version 4 or 5', '4')
     .option('--threads <n>', 'intra-op threads for --model', '1')
     .action(async (file: string, o: ReplayOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn';
+      await quietLogs();
       const { EdgeError } = await import('../errors.js');
       const { readRecording, replayItems } = await import('../io/replay/read.js');
       const { messages, summary } = await readRecording(file);
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       if (!(far >= 0 && far <= 100)) throw new EdgeError('E_CLI_ARG', `--far must be a percentage from 0 to 100, got "${o.far}"`);
       const threads = Number(o.threads);
       const { openScorer } = await import('../runtime/engine/open.js');
-      const trust = o.trust ? (await import('../runtime/bundle/keys.js')).loadTrustStore(o.trust) : undefined;
+      const trust = await trustArg(o.trust);
       const { scorer } = await openScorer(o.model, { ...(trust ? { trust } : {}), intraOpThreads: threads, warmupRuns: 3 });
       if (!scorer.plan || !scorer.candidates) {
         await scorer.release();

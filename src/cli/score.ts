@@ -5,8 +5,9 @@
  * batched run when the model has a dynamic batch axis.
  */
 import type { Command } from 'commander';
+import { positiveInt, quietLogs, trustArg } from './common.js';
 
-interface ScoreOpts { model: string; input: string; json?: boolean; trust?: string; output?: string; threads?: string }
+interface ScoreOpts { model: string; input: string; json?: boolean; trust?: string; output?: string; threads: string }
 
 export function register(program: Command): void {
   program
@@ -19,8 +20,7 @@ export function register(program: Command): void {
     .option('--output <name>', 'the output holding the rewards, for .onnx files with several outputs (default: the first)')
     .option('--threads <n>', 'intra-op threads', '1')
     .action(async (o: ScoreOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn'; // stdout carries the rewards
+      await quietLogs(); // stdout carries the rewards
       const { readFileSync } = await import('node:fs');
       const { EdgeError, describeError } = await import('../errors.js');
       const { openScorer } = await import('../runtime/engine/index.js');
@@ -31,9 +31,8 @@ export function register(program: Command): void {
       } catch (e) {
         throw new EdgeError('E_CLI_READ', `cannot read input ${o.input} (${describeError(e)}); check the path`, { cause: e });
       }
-      const trust = o.trust ? (await import('../runtime/bundle/keys.js')).loadTrustStore(o.trust) : undefined;
-      const threads = Number(o.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new EdgeError('E_CLI_ARG', `--threads must be a positive integer, got "${o.threads}"`);
+      const trust = await trustArg(o.trust);
+      const threads = positiveInt('--threads', o.threads);
       const { scorer } = await openScorer(o.model, { trust, intraOpThreads: threads, output: o.output, warmupRuns: 0 });
       try {
         const rows = parseRows(text, scorer.layout, o.input === '-' ? 'stdin' : o.input);

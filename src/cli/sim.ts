@@ -6,19 +6,11 @@
  * Thin: parse, call src/sim and the engine, print. Everything heavy is imported inside the action.
  */
 import type { Command } from 'commander';
+import { intArg, quietLogs, trustArg } from './common.js';
 
 interface EvalOpts { model?: string; oracle?: boolean; policy?: string; episodes: string; seed: string; json?: boolean; trust?: string; progress?: boolean }
 interface DatasetOpts { episodes: string; seed: string; out: string; json?: boolean; progress?: boolean }
 interface RenderOpts { model?: string; oracle?: boolean; policy?: string; seed: string; out: string; trust?: string; points?: string }
-
-async function intArg(name: string, v: string, min: number, max: number): Promise<number> {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    const { EdgeError } = await import('../errors.js');
-    throw new EdgeError('E_CLI_ARG', `${name} must be an integer from ${min} to ${max}, got "${v}"`);
-  }
-  return n;
-}
 
 function fmt(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '-';
@@ -38,7 +30,7 @@ async function choosePolicy(o: { model?: string; oracle?: boolean; policy?: stri
     throw new EdgeError('E_CLI_ARG', `--policy must be random, straight or oracle, got "${o.policy}"`);
   }
   const { openScorer } = await import('../runtime/engine/index.js');
-  const trust = o.trust ? (await import('../runtime/bundle/keys.js')).loadTrustStore(o.trust) : undefined;
+  const trust = await trustArg(o.trust);
   const { scorer } = await openScorer(o.model!, { trust, intraOpThreads: 1 });
   try {
     const { modelPolicy } = await import('../sim/model-policy.js');
@@ -64,10 +56,9 @@ export function register(program: Command): void {
     .option('--json', 'print the figures as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: EvalOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn'; // stdout carries the figures
-      const episodes = await intArg('--episodes', o.episodes, 1, 1_000_000);
-      const seed = await intArg('--seed', o.seed, 0, 0xffffffff - episodes);
+      await quietLogs(); // stdout carries the figures
+      const episodes = intArg('--episodes', o.episodes, 1, 1_000_000);
+      const seed = intArg('--seed', o.seed, 0, 0xffffffff - episodes);
       const { evaluate } = await import('../sim/episode.js');
       const { progressBar } = await import('../train/progress.js');
       const { policy, release } = await choosePolicy(o);
@@ -115,8 +106,8 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: DatasetOpts) => {
-      const episodes = await intArg('--episodes', o.episodes, 1, 1_000_000);
-      const seed = await intArg('--seed', o.seed, 0, 0xffffffff);
+      const episodes = intArg('--episodes', o.episodes, 1, 1_000_000);
+      const seed = intArg('--seed', o.seed, 0, 0xffffffff);
       const { writeDatasetFile } = await import('../train/data.js');
       const s = await writeDatasetFile({ out: o.out, episodes, seed, progress: o.progress !== false });
       if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
@@ -138,10 +129,9 @@ export function register(program: Command): void {
     .option('--points <n>', 'decisions at which the candidates are drawn (evenly spaced)', '3')
     .option('--trust <dir>', 'also verify a bundle\'s signature against these public keys')
     .action(async (o: RenderOpts) => {
-      const { log } = await import('../telemetry/log.js');
-      if (!process.env['EDGEREWARD_LOG_LEVEL']) log.level = 'warn';
-      const seed = await intArg('--seed', o.seed, 0, 0xffffffff);
-      const points = await intArg('--points', o.points ?? '3', 1, 12);
+      await quietLogs();
+      const seed = intArg('--seed', o.seed, 0, 0xffffffff);
+      const points = intArg('--points', o.points ?? '3', 1, 12);
       const { runEpisode } = await import('../sim/episode.js');
       const { renderEpisodeSvg } = await import('../sim/render.js');
       const { writeFileSync } = await import('node:fs');
@@ -151,7 +141,7 @@ export function register(program: Command): void {
       let scores: Float32Array[] | undefined;
       if (o.model !== undefined && !o.oracle) {
         const { openScorer } = await import('../runtime/engine/index.js');
-        const trust = o.trust ? (await import('../runtime/bundle/keys.js')).loadTrustStore(o.trust) : undefined;
+        const trust = await trustArg(o.trust);
         const { scorer } = await openScorer(o.model, { trust, intraOpThreads: 1 });
         release = () => scorer.release();
         const { recordingModelPolicy } = await import('../sim/model-policy.js');
