@@ -40,8 +40,15 @@ export interface Measured {
   /** Held-out top-1 agreement with the teacher (of the compressed model). */
   top1: number;
   spearman: number;
-  /** Median ms per scoring call at the deployment batch, and the teacher's in the same run. */
+  /**
+   * Median ms per scoring call at the deployment batch, load-normalised: the student/teacher
+   * ratio of interleaved runs times the teacher's latency measured once when the search began.
+   * On a shared machine the raw figure of one evaluation moved by 2× between runs of the same
+   * model; the ratio moves far less, because load hits both alike.
+   */
   latencyMs: number;
+  /** The raw medians of this evaluation (student, teacher). */
+  rawLatencyMs: number;
   teacherLatencyMs: number;
   bytes: number;
   params: number;
@@ -79,6 +86,8 @@ export function rowsDataset(set: GroupedSet, states: number, input: string, sour
 
 export interface Evaluator {
   readonly rungs: Rung[];
+  /** The teacher's latency at the deployment batch when the search began (the normalisation). */
+  readonly teacherRefMs: number;
   readonly deployBatch: number;
   evaluate(c: Candidate, rung: number, warm?: DenseLayer[]): Promise<Measured>;
   /** Compress a trained dense student as a candidate says (also used by the pipeline). */
@@ -92,6 +101,7 @@ export async function createEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const k = o.train.k;
   const teacher: Loaded = await load(o.teacherModel, 'the teacher', { threads: 1 });
   const held = rowsDataset(o.heldOut, o.heldOut.states, o.io.input, 'held-out states');
+  const teacherRefMs = (await latencySideBySide(teacher, teacher, held, [deployBatch], { runs: 200, warmup: 20 }))[0]!.aMs;
   const calib = rowsDataset(o.train, o.calibStates ?? 32, o.io.input, 'training states (calibration)');
   const subsets = rungs.map((r) => {
     const n = Math.max(Math.min(o.train.states, 2 * (o.distill?.batchStates ?? 128)), Math.round(o.train.states * r.fraction));
@@ -118,6 +128,7 @@ export async function createEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
 
   return {
     rungs,
+    teacherRefMs,
     deployBatch,
     compress,
     async evaluate(c, rung, warm) {
@@ -154,7 +165,8 @@ export async function createEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
           rung,
           top1: top1Agreement(o.teacherHeldOut, pred, k),
           spearman: groupedSpearman(o.teacherHeldOut, pred, k),
-          latencyMs: l.bMs,
+          latencyMs: (l.bMs / l.aMs) * teacherRefMs,
+          rawLatencyMs: l.bMs,
           teacherLatencyMs: l.aMs,
           bytes: model.length,
           params: mlpParams({ inDim: inputDim(o.train), hidden: effectiveHidden(c) }),
