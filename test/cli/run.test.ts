@@ -1,6 +1,6 @@
 /**
  * `edgereward run` on the embedded default (config/default.json: in-process broker, simulated
- * robot, the shipped sample model), as a real child process: it starts, decides (an action
+ * robot, the shipped model it names), as a real child process: it starts, decides (an action
  * message arrives), tells systemd READY=1 then WATCHDOG=1 on the NOTIFY_SOCKET we listen on,
  * and stops on SIGINT with exit code 0 and a retained `offline` status.
  */
@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { notifyListener } from '../telemetry/notify-listener.js';
+import { shippedModelId } from '../helpers/shipped.js';
 
 t.test('the embedded default starts, decides, notifies systemd and stops on SIGINT', async (t) => {
   const notify = await notifyListener(t);
@@ -46,7 +47,7 @@ t.test('the embedded default starts, decides, notifies systemd and stops on SIGI
   });
   await c.subscribeAsync('edgereward/demo/action');
   const a = await action;
-  t.equal(a['model'], 'sample@0.1.0', 'decided with the shipped model');
+  t.equal(a['model'], shippedModelId(), 'decided with the shipped model');
   t.type((a['action'] as Record<string, unknown>)['v'], 'number');
   t.type(a['seq'], 'number');
 

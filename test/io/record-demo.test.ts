@@ -61,7 +61,8 @@ t.test('record the embedded demo, read it back, replay it', async (t) => {
   t.equal(Number(reader.statistics!.messageCount), rs.messages, 'statistics = messages written');
   t.equal(counts['/events'], 3, 'recording_started, model_activated, recording_stopped');
   // odom triggers the ticks: every tick had one, and every odom message was recorded.
-  t.ok(counts['/sensors/odom']! >= counts['/decisions']! - 1, 'odom messages >= ticks');
+  // (Fallback ticks may come from the idle timer when odom is late on a loaded machine.)
+  t.ok(counts['/sensors/odom']! >= stats.decisions - 1, `odom messages (${counts['/sensors/odom']}) >= model decisions (${stats.decisions}; fallbacks ${stats.fallbacks})`);
   t.equal(counts['/sensors/lidar'], counts['/sensors/odom'], 'the robot publishes lidar, goal, odom together');
 
   // The stream reader (replay) sees the same messages in file order.
@@ -74,7 +75,7 @@ t.test('record the embedded demo, read it back, replay it', async (t) => {
   t.equal(decided[0]!.features['x']?.length ?? Object.values(decided[0]!.features)[0]!.length, 39, 'the observation part of the feature vector');
 
   // Same model: the same choice on every tick.
-  const same = await Scorer.fromBundle(readBundle(SAMPLE), { warmupRuns: 0 });
+  const same = await Scorer.fromBundle(readBundle(cfg.model.bundle), { warmupRuns: 0 });
   t.teardown(() => same.release());
   const r1 = await replayEvaluate(replayItems(messages), { scorer: same });
   t.equal(r1.ticks, decisions.length);
