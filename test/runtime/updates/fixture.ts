@@ -30,6 +30,13 @@ interface T {
   teardown(fn: () => unknown): void;
 }
 
+/**
+ * The loop's deadline in these tests: generous, because several devices share one process on a
+ * loaded 2-core test machine; a swap that stalled the loop (a half-loaded model, a blocking
+ * load) would still miss it.
+ */
+const DEADLINE_MS = 250;
+
 export const FLEET = 'test';
 
 function vi(name: string, dims: Array<number | string>): IValueInfoProto {
@@ -131,12 +138,12 @@ export interface Device {
 export async function startDevice(t: T, w: World, o: { id: string; seed: string; tags?: string[]; host?: Partial<HostOptions>; streams?: string[]; maxBundleBytes?: number; storeDir?: string }): Promise<Device> {
   const storeDir = o.storeDir ?? join(w.dir, `store-${o.id}`);
   const store = ModelStore.open(storeDir);
-  const host = new ModelHost({ store, trust: w.trust, engine: { warmupRuns: 1 }, deadlineMs: 20, canaryTicks: 10, probationTicks: 20, canaryTimeoutMs: 10_000, watchMs: 100, ...o.host });
+  const host = new ModelHost({ store, trust: w.trust, engine: { warmupRuns: 1 }, deadlineMs: DEADLINE_MS, canaryTicks: 10, probationTicks: 20, canaryTimeoutMs: 10_000, watchMs: 100, ...o.host });
   await host.boot(o.seed);
   const latest = new LatestValues();
   host.setInputs(latest);
   const link = new MqttLink({ url: w.broker.url, device: o.id, protocolVersion: 5, reconnect: { minMs: 100, maxMs: 500 }, status: { model: host.current()?.id ?? null } });
-  const loop = new DecisionLoop({ models: host, latest, ticks: ticks({ rateHz: 100 }), sinks: [], fallback: { v: 0, w: 0 }, deadlineMs: 20 });
+  const loop = new DecisionLoop({ models: host, latest, ticks: ticks({ rateHz: 100 }), sinks: [], fallback: { v: 0, w: 0 }, deadlineMs: DEADLINE_MS });
   const agent = new UpdateAgent({ link, host, trust: w.trust, prefix: 'edgereward', fleet: FLEET, device: o.id, tags: o.tags ?? [], streams: new Set(o.streams ?? ['odom', 'goal']), chunkTimeoutMs: 300, maxStalls: 3, timeoutMs: 20_000, retryMs: 500, maxBundleBytes: o.maxBundleBytes ?? 1 << 20 });
   const events: UpdateEvent[] = [];
   const waiters = new Set<() => void>();
