@@ -34,6 +34,14 @@ const arg = (name: string, d: number): number => {
 };
 const SECONDS = arg('seconds', 60);
 const ROOT = join(import.meta.dirname, '..');
+/** The shipped model (what config/default.json runs), or `--model FILE`. */
+const MODEL = ((): string => {
+  const i = process.argv.indexOf('--model');
+  if (i > 0) return process.argv[i + 1]!;
+  const cfg = JSON.parse(readFileSync(join(ROOT, 'config/default.json'), 'utf8')) as { model: { bundle: string } };
+  return join(ROOT, 'config', cfg.model.bundle);
+})();
+const TRUST = [join(ROOT, 'models/trusted'), join(ROOT, 'models/sample/trusted')];
 const MAIN = join(ROOT, 'dist/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const teardowns: Array<() => unknown> = [];
@@ -66,7 +74,7 @@ async function main(): Promise<void> {
     ],
     serial: [{ path: pty.b, baud: 921600, codec: 'jsonl' }],
     loop: { trigger: 'odom', deadlineMs: 10, fallback: { v: 0, w: 0 } },
-    model: { bundle: join(ROOT, 'models/sample/sample.bundle'), trust: [join(ROOT, 'models/sample/trusted')], dir: '' },
+    model: { bundle: MODEL, trust: TRUST, dir: '' },
     engine: { intraOpThreads: 1, warmupRuns: 10 },
     telemetry: { port: 0, logLevel: 'info', live: 'off', watchdog: false },
   }));
@@ -177,7 +185,7 @@ async function main(): Promise<void> {
   console.log(`  sensor messages      ${imuMsgs} counted by the daemon (all streams, since start)`);
 
   // Same loop in process: one batched run vs one session.run per candidate.
-  const scorer = await Scorer.fromBundle(readBundle(join(ROOT, 'models/sample/sample.bundle')), { warmupRuns: 10 });
+  const scorer = await Scorer.fromBundle(readBundle(MODEL), { warmupRuns: 10 });
   const count = scorer.candidates!.count;
   const one = scorer.inputBuffers(1);
   const perCandidate: ScorerLike = {
