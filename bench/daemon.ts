@@ -21,6 +21,7 @@ import { tmpDir } from '../test/helpers/tmp.js';
 import { createSim, stepSim } from '../src/sim/sim.js';
 import { observe } from '../src/sim/observe.js';
 import { readBundle } from '../src/runtime/bundle/format.js';
+import { modelId } from '../src/runtime/bundle/manifest.js';
 import { Scorer } from '../src/runtime/engine/scorer.js';
 import { DecisionLoop } from '../src/agent/loop.js';
 import { LatestValues } from '../src/agent/latest.js';
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   await pub.endAsync();
   await sub.endAsync();
 
-  console.log(`\ndaemon: ${SECONDS} s, loop triggered by odometry (50 Hz), 65 candidates, sample@0.1.0, lidar 20 Hz + odom 50 Hz + goal 10 Hz over MQTT (mosquitto), IMU 500 Hz over a socat pty`);
+  console.log(`\ndaemon: ${SECONDS} s, loop triggered by odometry (50 Hz), 65 candidates, ${modelId(readBundle(MODEL).manifest)}, lidar 20 Hz + odom 50 Hz + goal 10 Hz over MQTT (mosquitto), IMU 500 Hz over a socat pty`);
   console.log(`  odometry published   ${odomSent - odom0} (${f2((odomSent - odom0) / wall)}/s)`);
   console.log(`  actions received     ${actions} (${f2(actions / wall)}/s), fallbacks ${fallbacks}`);
   console.log(`  sensor->action (ms)  p50 ${f2(pct(lat, 0.5))}  p99 ${f2(pct(lat, 0.99))}  max ${f2(Math.max(...lat))}   goal p99 <= 5`);
