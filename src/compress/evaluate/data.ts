@@ -4,11 +4,12 @@
  * Accepted files (never synthetic samples — fidelity on made-up inputs says nothing):
  * - JSONL: one object per line, `{ "<input>": number | number[] | number[][], ... }` (one row each),
  * - a `.ref.json` fixture: `{ inputs: { <name>: { dims, data } }, outputs?: {...} }`,
- * - a JSON file holding `{ inputs: { <name>: { dims, data } } }` in general (the simulator's
- *   dataset export uses the same shape).
+ * - a JSON file holding `{ inputs: { <name>: { dims, data } } }` in general,
+ * - the simulator's binary dataset (`edgereward sim dataset`): each state's candidates as rows.
  */
 import { readFileSync } from 'node:fs';
 import { EdgeError } from '../../errors.js';
+import { DATASET_MAGIC as SIM_DATASET_MAGIC, decodeDataset as decodeSimDataset, stateInputs, type Dataset as SimDataset } from '../../sim/dataset.js';
 
 export interface InputArray {
   /** [rows, ...perRow] */
@@ -105,13 +106,28 @@ export function parseDataset(text: string, source: string): Dataset {
 }
 
 export function readDataset(path: string): Dataset {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new EdgeError('E_COMPRESS_DATA', `cannot read data file ${path}; check the path`, { cause: e });
   }
-  return parseDataset(text, path);
+  if (bytes.toString('latin1', 0, 4) === SIM_DATASET_MAGIC) return simDatasetRows(decodeSimDataset(bytes, path), path);
+  return parseDataset(bytes.toString('utf8'), path);
+}
+
+/**
+ * The simulator's dataset (`edgereward sim dataset`, docs/dataset.md) as model rows: every state
+ * expands into its K candidate rows, in state order, so groups of K are one state's candidates.
+ * The rows feed the input `x`, the name every model of the reference task uses.
+ */
+function simDatasetRows(ds: SimDataset, source: string, maxStates = 2000): Dataset {
+  const n = Math.min(ds.states, maxStates);
+  const k = ds.candidateCount;
+  const d = ds.meta.featureMap.length;
+  const data = new Float32Array(n * k * d);
+  for (let i = 0; i < n; i++) stateInputs(ds, i, data.subarray(i * k * d, (i + 1) * k * d));
+  return { rows: n * k, inputs: { x: { dims: [n * k, d], data } }, source };
 }
 
 /** Rows [from, to) of every input. */
