@@ -48,7 +48,7 @@ export function decisionFidelity(ref: Float32Array, test: Float32Array, truth: F
  * Every candidate of every state of `set` scored by `scorer` (input rows = observation features
  * then action columns, as the dataset's feature map): chunks of `chunk` states, one batched run each.
  */
-export async function scoreSet(scorer: Scorer, set: GroupedSet, chunk = 64): Promise<Float32Array> {
+export async function scoreSet(scorer: Scorer, set: GroupedSet, chunk = 64, onProgress?: (states: number) => void): Promise<Float32Array> {
   const dim = inputDim(set);
   const inputs = scorer.inputs;
   const width = inputs[0]?.shape[inputs[0].shape.length - 1];
@@ -64,6 +64,7 @@ export async function scoreSet(scorer: Scorer, set: GroupedSet, chunk = 64): Pro
     const [x] = scorer.inputBuffers(b * set.k);
     fillBatch(set, idx.subarray(0, b), x!, r);
     out.set(await scorer.scoreBuffers(b * set.k), start * set.k);
+    onProgress?.(start + b);
   }
   return out;
 }
