@@ -4,7 +4,7 @@
  * deadline, streams fresh: 200 or 503 with the failing checks as JSON).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from './listen.js';
 import { registry } from './metrics.js';
 import { moduleLogger } from './log.js';
 import { describeError } from '../errors.js';
@@ -58,16 +58,7 @@ export async function startTelemetryServer(o: TelemetryServerOptions): Promise<T
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz, /readyz\n');
     }
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (e) => log.error({ err: describeError(e) }, 'telemetry HTTP server error'));
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenHttp(server, o.port, o.host, log, 'telemetry HTTP server');
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     port,

@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../listen.js';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeError, describeError } from '../../errors.js';
@@ -189,16 +189,7 @@ export async function startWebServer(o: { host: string; port: number; handler: (
     }
     res.writeHead(404, { ...SECURITY_HEADERS, 'content-type': 'text/plain' }).end('not found\n');
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (e) => log.error({ err: describeError(e) }, 'web server error'));
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenHttp(server, o.port, o.host, log, 'web server');
   return {
     port,
     url: pageUrl(o.host, port),
