@@ -3,6 +3,8 @@
  * lazily: the daemon never loads it), print the report, write OUT only when the result loaded.
  */
 import type { Command } from 'commander';
+import type { QuantizeOptions } from '../compress/quantize/index.js';
+import type { PipelineOptions } from '../compress/pipeline/pipeline.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -30,7 +32,8 @@ async function dataOpt(path: string | undefined) {
   return readDataset(path);
 }
 
-interface QuantizeFlags {
+/** The flags; the fields shared with the library's options take their types from it. */
+type QuantizeFlags = Pick<QuantizeOptions, 'percentile' | 'fallback' | 'minSpearman' | 'minTop1' | 'groupSize' | 'kernel' | 'blockSize' | 'deployBatch' | 'sensitivity'> & {
   mode?: 'dynamic' | 'static' | 'weight-only';
   bits?: number;
   pow2?: boolean;
@@ -39,20 +42,11 @@ interface QuantizeFlags {
   fullRange?: boolean;
   calib?: string;
   eval?: string;
-  percentile?: number;
   exclude: string[];
-  fallback?: boolean;
-  minSpearman?: number;
-  minTop1?: number;
-  groupSize?: number;
-  kernel?: 'fused' | 'integer';
-  blockSize?: number;
-  deployBatch?: number;
-  sensitivity?: boolean;
   threads?: number;
   key?: string;
   json?: boolean;
-}
+};
 
 interface PruneFlags {
   sparsity?: number;
@@ -68,24 +62,7 @@ interface PruneFlags {
   json?: boolean;
 }
 
-interface PipelineFlags {
-  teacher: string;
-  data: string;
-  out: string;
-  key: string;
-  targetLatencyMs?: number;
-  lambda?: number;
-  cost?: 'latency' | 'bytes' | 'params';
-  maxBytes?: number;
-  budgetMin?: number;
-  maxEvaluations?: number;
-  work?: string;
-  evalEpisodes?: number;
-  evalSeed?: number;
-  name?: string;
-  version?: string;
-  json?: boolean;
-}
+type PipelineFlags = Pick<PipelineOptions, 'teacher' | 'data' | 'out' | 'key' | 'targetLatencyMs' | 'lambda' | 'cost' | 'maxBytes' | 'budgetMin' | 'maxEvaluations' | 'work' | 'evalEpisodes' | 'evalSeed' | 'name' | 'version'> & { json?: boolean };
 
 export function register(program: Command): void {
   const compress = program.command('compress').description('Shrink a reward model (ONNX file or bundle): quantize, prune; every result is checked in onnxruntime-node before it is written');
