@@ -129,7 +129,8 @@ t.test('the port vanishes (socat killed) and returns: the link reopens and messa
   await until(() => link.state !== 'open', 'the link to notice the unplug');
   t.match(events[1], /^lost:(close|vanished|replaced)$/, `the loss was noticed (${events.join(',')})`);
   await new Promise((r) => setTimeout(r, 300)); // a few failed reopen attempts while unplugged
-  t.equal(link.state, 'waiting');
+  // Between reopen attempts it waits, during one it is opening: either way, not open.
+  t.match(link.state, /^(waiting|opening)$/, `not open while unplugged (${link.state})`);
   await pty.restart();
   await until(() => link.isOpen, 'the link to reopen');
   t.ok((await metric('edgereward_serial_reopen_total', { port: pty.a })) > reopen0, 'reopen counted');
